@@ -1,0 +1,70 @@
+"""The storage-neutral job record and its state machine.
+
+pending → queued → running → completed | failed | cancelled; any non-terminal status may also end
+failed or cancelled. Nothing leaves a terminal status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+_NEXT: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.PENDING: frozenset({JobStatus.QUEUED, JobStatus.FAILED, JobStatus.CANCELLED}),
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELLED}),
+    JobStatus.RUNNING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}),
+}
+
+
+def can_transition(current: JobStatus, target: JobStatus) -> bool:
+    return target in _NEXT.get(current, frozenset())
+
+
+def sources_of(target: JobStatus) -> tuple[JobStatus, ...]:
+    """Every status from which ``target`` may be reached, in a stable order."""
+    return tuple(status for status in JobStatus if can_transition(status, target))
+
+
+@dataclass
+class Job:
+    job_id: str
+    plugin_id: str
+    tool: str
+    job_type: str  # "image" | "video"
+    input_key: str
+    content_type: str
+    declared_bytes: int
+    created_at: datetime
+    updated_at: datetime
+    upload_expires_at: datetime
+    expires_at: datetime
+    status: JobStatus = JobStatus.PENDING
+    options: dict[str, Any] = field(default_factory=dict)
+    output_key: str | None = None
+    media: dict[str, Any] | None = None
+    progress: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    compute: str | None = None
+    compute_run_id: str | None = None
+    attempt: int = 0
+    heartbeat_at: datetime | None = None
+    summary: dict[str, Any] | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL

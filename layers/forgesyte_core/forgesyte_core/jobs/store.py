@@ -1,0 +1,210 @@
+"""JobStore: the only code that reads or writes job records.
+
+Every status change is one conditional update on the current status, so a duplicate event or a
+second runner loses the race (:class:`TransitionConflict`) instead of running a job twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.condition import Condition
+
+from forgesyte_core.errors import BadRequest, NotFound, TransitionConflict
+from forgesyte_core.jobs.model import Job, JobStatus, sources_of
+from forgesyte_core.jobs.table import JobItem, job_item_class
+
+log = logging.getLogger(__name__)
+
+_FIELDS = [f.name for f in fields(Job)]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class JobStore:
+    def __init__(self, table_name: str, region: str) -> None:
+        self._item_cls = job_item_class(table_name, region)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        try:
+            return self._to_job(self._item_cls.get(job_id, consistent_read=True))
+        except DoesNotExist:
+            raise NotFound(f"Job {job_id} not found") from None
+
+    def find(self, job_id: str) -> Job | None:
+        try:
+            return self.get(job_id)
+        except NotFound:
+            return None
+
+    def list(
+        self, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[Job], str | None]:
+        """One page of jobs, newest first when filtered by status; ``cursor`` continues a listing."""
+        start_key = _decode_cursor(cursor) if cursor else None
+        if status is not None:
+            result = self._item_cls.status_index.query(
+                str(status), scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+            )
+        else:
+            result = self._item_cls.scan(limit=limit, last_evaluated_key=start_key)
+        jobs = [self._to_job(item) for item in result]
+        return jobs, _encode_cursor(result.last_evaluated_key)
+
+    def iter_status(self, status: JobStatus, created_before: datetime | None = None) -> Iterator[Job]:
+        """Every job in ``status`` (oldest first), optionally only those created before a time."""
+        index = self._item_cls.status_index
+        condition = index.created_at < created_before if created_before else None
+        for item in index.query(str(status), range_key_condition=condition):
+            yield self._to_job(item)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        plugin_id: str,
+        tool: str,
+        job_type: str,
+        content_type: str,
+        declared_bytes: int,
+        options: dict[str, Any],
+        upload_expiry_s: int,
+        ttl_days: int,
+        input_key_for: Any,
+    ) -> Job:
+        now = utcnow()
+        job_id = str(uuid.uuid4())
+        job = Job(
+            job_id=job_id,
+            plugin_id=plugin_id,
+            tool=tool,
+            job_type=job_type,
+            input_key=input_key_for(job_id),
+            content_type=content_type,
+            declared_bytes=declared_bytes,
+            options=options,
+            created_at=now,
+            updated_at=now,
+            upload_expires_at=now + timedelta(seconds=upload_expiry_s),
+            expires_at=now + timedelta(days=ttl_days),
+        )
+        item = self._item_cls(job_id, **{k: v for k, v in _item_values(job).items() if k != "job_id"})
+        try:
+            item.save(condition=self._item_cls.job_id.does_not_exist())
+        except PutError as exc:  # pragma: no cover - a UUID4 collision
+            raise TransitionConflict(f"Job {job_id} already exists") from exc
+        return job
+
+    def transition(
+        self,
+        job_id: str,
+        target: JobStatus,
+        *,
+        expected: tuple[JobStatus, ...] | None = None,
+        **values: Any,
+    ) -> Job:
+        """Move a job to ``target`` if its current status is one of ``expected``.
+
+        ``expected`` defaults to every status that may legally reach ``target``. Extra keyword
+        arguments are written in the same update.
+        """
+        allowed = expected if expected is not None else sources_of(target)
+        condition: Condition | None = None
+        for status in allowed:
+            clause = self._item_cls.status == str(status)
+            condition = clause if condition is None else condition | clause
+        values = {"status": str(target), "updated_at": utcnow(), **values}
+        return self._update(job_id, values, condition, allowed, target)
+
+    def record_progress(self, job_id: str, progress: int) -> Job:
+        """Write progress and heartbeat; fails with TransitionConflict if the job stopped running."""
+        values = {"progress": max(0, min(100, int(progress))), "heartbeat_at": utcnow(), "updated_at": utcnow()}
+        condition = self._item_cls.status == str(JobStatus.RUNNING)
+        return self._update(job_id, values, condition, (JobStatus.RUNNING,), None)
+
+    def set_fields(self, job_id: str, expected: JobStatus, **values: Any) -> Job:
+        """Write fields without a status change, only while the job is in ``expected``."""
+        values = {"updated_at": utcnow(), **values}
+        condition = self._item_cls.status == str(expected)
+        return self._update(job_id, values, condition, (expected,), None)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _update(
+        self,
+        job_id: str,
+        values: dict[str, Any],
+        condition: Condition | None,
+        allowed: tuple[JobStatus, ...],
+        target: JobStatus | None,
+    ) -> Job:
+        cls = self._item_cls
+        actions = []
+        for name, value in values.items():
+            attr = getattr(cls, name)
+            actions.append(attr.remove() if value is None else attr.set(value))
+        exists = cls.job_id.exists()
+        item = cls(job_id)
+        try:
+            item.update(actions=actions, condition=exists & condition if condition is not None else exists)
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            current = self.find(job_id)
+            if current is None:
+                raise NotFound(f"Job {job_id} not found") from None
+            wanted = "/".join(str(s) for s in allowed)
+            action = f"move to {target}" if target else "be updated"
+            raise TransitionConflict(
+                f"Job {job_id} is {current.status}, not {wanted}; it cannot {action}"
+            ) from None
+        return self._to_job(item)
+
+    @staticmethod
+    def _to_job(item: JobItem) -> Job:
+        data = {name: getattr(item, name) for name in _FIELDS}
+        data["status"] = JobStatus(data["status"])
+        data["progress"] = int(data["progress"] or 0)
+        data["attempt"] = int(data["attempt"] or 0)
+        data["declared_bytes"] = int(data["declared_bytes"])
+        data["options"] = data["options"] or {}
+        return Job(**data)
+
+
+def _item_values(job: Job) -> dict[str, Any]:
+    values = {name: getattr(job, name) for name in _FIELDS}
+    values["status"] = str(job.status)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        raise BadRequest("cursor is not a cursor this API returned") from None
+    if not isinstance(value, dict):
+        raise BadRequest("cursor is not a cursor this API returned")
+    return value

@@ -1,0 +1,31 @@
+"""What a probe reports, and the limits it enforces."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_video_seconds: float
+    max_video_pixels: int
+    max_image_pixels: int
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    kind: str  # "video" | "image"
+    container: str  # mp4 | mov | 3gp | png | jpeg | webp
+    bytes: int
+    width: int
+    height: int
+    brand: str | None = None
+    codec: str | None = None
+    fps: float | None = None
+    duration: float | None = None
+    frames: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

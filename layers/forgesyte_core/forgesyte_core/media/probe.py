@@ -1,0 +1,67 @@
+"""The one entry point: decide what a byte source holds and whether this service takes it."""
+
+from __future__ import annotations
+
+from forgesyte_core.errors import InvalidMedia
+from forgesyte_core.media.images import image_container, probe_image
+from forgesyte_core.media.info import Limits, MediaInfo
+from forgesyte_core.media.mp4 import HEAD_BYTES, is_iso_bmff, probe_iso_bmff
+from forgesyte_core.media.source import ByteSource, RangeCache, ReadError
+
+# Formats people upload by mistake, named so the reason says what to do.
+_KNOWN_OTHERS = (
+    (b"\x1a\x45\xdf\xa3", "WebM/Matroska is not supported; convert it to MP4 (H.264)"),
+    (b"GIF8", "GIF is not supported; upload PNG, JPEG or WebP"),
+    (b"%PDF", "a PDF document is not an image or a video"),
+    (b"PK\x03\x04", "a ZIP archive is not an image or a video"),
+)
+
+
+def probe_media(
+    source: ByteSource, limits: Limits, expected_kind: str | None = None
+) -> tuple[MediaInfo, RangeCache]:
+    """Probe ``source``; raise :class:`InvalidMedia` with a reason a person can act on.
+
+    Returns the media facts and the cache, whose counters tell how many requests and bytes it took.
+    """
+    cache = RangeCache(source)
+    if cache.size == 0:
+        raise InvalidMedia("the file is empty")
+    if cache.size > limits.max_bytes:
+        raise InvalidMedia(f"the file is {cache.size} bytes; the limit is {limits.max_bytes}")
+    try:
+        info = _sniff_and_probe(cache)
+    except ReadError as exc:
+        raise InvalidMedia(f"could not read the file: {exc}") from None
+    if expected_kind and info.kind != expected_kind:
+        raise InvalidMedia(f"this job expects a {expected_kind} but the file is a {info.container.upper()} {info.kind}")
+    _check_limits(info, limits)
+    return info, cache
+
+
+def _sniff_and_probe(cache: RangeCache) -> MediaInfo:
+    head = cache.read(0, 16, prefetch=HEAD_BYTES)
+    if is_iso_bmff(head):
+        return probe_iso_bmff(cache)
+    container = image_container(head)
+    if container:
+        return probe_image(cache, container)
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        raise InvalidMedia("AVI is not supported; convert it to MP4 (H.264)")
+    for magic, reason in _KNOWN_OTHERS:
+        if head.startswith(magic):
+            raise InvalidMedia(reason)
+    if len(head) >= 8 and head[4:8] in {b"moov", b"mdat", b"wide", b"free"}:
+        raise InvalidMedia("QuickTime file without an 'ftyp' box; re-save it as MP4")
+    raise InvalidMedia(f"unrecognised file format (first bytes {head[:8].hex()}); upload MP4, PNG, JPEG or WebP")
+
+
+def _check_limits(info: MediaInfo, limits: Limits) -> None:
+    pixels = info.width * info.height
+    if info.kind == "video":
+        if info.duration and info.duration > limits.max_video_seconds:
+            raise InvalidMedia(f"the video lasts {info.duration:.0f} s; the limit is {limits.max_video_seconds:.0f} s")
+        if pixels > limits.max_video_pixels:
+            raise InvalidMedia(f"the video is {info.width}x{info.height}; the limit is {limits.max_video_pixels} pixels a frame")
+    elif pixels > limits.max_image_pixels:
+        raise InvalidMedia(f"the image is {info.width}x{info.height}; the limit is {limits.max_image_pixels} pixels")

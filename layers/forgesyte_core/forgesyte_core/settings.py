@@ -1,0 +1,98 @@
+"""Settings read from the environment, lazily: nothing is read at import time.
+
+Every function calls :func:`get_settings` when it needs a value; tests change the environment and
+call :func:`reset_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+DISPATCH_MODES = ("auto", "lambda", "batch", "local")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    bucket_name: str
+    region: str
+    work_queue_url: str = ""
+    batch_job_queue: str = ""
+    batch_job_definition: str = ""
+    dispatch_mode: str = "auto"
+    # Videos at least this long go to Batch under the "auto" policy.
+    batch_min_video_seconds: float = 300.0
+    max_upload_bytes: int = 2 * 1024**3
+    max_image_bytes: int = 50 * 1024**2
+    max_video_seconds: float = 3600.0
+    max_video_pixels: int = 3840 * 2160
+    max_image_pixels: int = 50_000_000
+    upload_url_expiry_s: int = 900
+    result_url_expiry_s: int = 3600
+    job_ttl_days: int = 30
+    heartbeat_timeout_s: int = 300
+    queued_timeout_s: int = 3600
+    upload_grace_s: int = 300
+    progress_interval_s: float = 2.0
+    plugin_allowlist: tuple[str, ...] = field(default_factory=tuple)
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    catalog_path: str = ""
+    work_dir: str = "/tmp"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        mode = os.environ.get("DISPATCH_MODE", "auto").strip() or "auto"
+        if mode not in DISPATCH_MODES:
+            raise ValueError(f"DISPATCH_MODE must be one of {', '.join(DISPATCH_MODES)}, got {mode!r}")
+        return cls(
+            table_name=os.environ.get("JOBS_TABLE", "forgesyte-jobs"),
+            bucket_name=os.environ.get("MEDIA_BUCKET", "forgesyte-media"),
+            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+            work_queue_url=os.environ.get("WORK_QUEUE_URL", ""),
+            batch_job_queue=os.environ.get("BATCH_JOB_QUEUE", ""),
+            batch_job_definition=os.environ.get("BATCH_JOB_DEFINITION", ""),
+            dispatch_mode=mode,
+            batch_min_video_seconds=_float("BATCH_MIN_VIDEO_SECONDS", 300.0),
+            max_upload_bytes=_int("MAX_UPLOAD_BYTES", 2 * 1024**3),
+            max_image_bytes=_int("MAX_IMAGE_BYTES", 50 * 1024**2),
+            max_video_seconds=_float("MAX_VIDEO_SECONDS", 3600.0),
+            max_video_pixels=_int("MAX_VIDEO_PIXELS", 3840 * 2160),
+            max_image_pixels=_int("MAX_IMAGE_PIXELS", 50_000_000),
+            upload_url_expiry_s=_int("UPLOAD_URL_EXPIRY_S", 900),
+            result_url_expiry_s=_int("RESULT_URL_EXPIRY_S", 3600),
+            job_ttl_days=_int("JOB_TTL_DAYS", 30),
+            heartbeat_timeout_s=_int("HEARTBEAT_TIMEOUT_S", 300),
+            queued_timeout_s=_int("QUEUED_TIMEOUT_S", 3600),
+            upload_grace_s=_int("UPLOAD_GRACE_S", 300),
+            progress_interval_s=_float("PROGRESS_INTERVAL_S", 2.0),
+            plugin_allowlist=_list("PLUGIN_ALLOWLIST"),
+            cors_origins=_list("CORS_ORIGINS"),
+            catalog_path=os.environ.get("PLUGIN_CATALOG_PATH", ""),
+            work_dir=os.environ.get("WORK_DIR", "/tmp"),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests, and the local stack after it rewrites the environment)."""
+    get_settings.cache_clear()
