@@ -1,0 +1,71 @@
+"""API function: the REST resolver, CORS from settings, and the one map from errors to HTTP."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from api_routes import router
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from forgesyte_core.errors import (
+    BadRequest,
+    Conflict,
+    ForgeSyteError,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+)
+from forgesyte_core.observability import logger, metrics, tracer
+from forgesyte_core.settings import get_settings
+
+STATUS_CODES: dict[type[ForgeSyteError], int] = {
+    BadRequest: 400,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    Unprocessable: 422,
+}
+
+
+def status_for(error: ForgeSyteError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    return 500
+
+
+def _error(status: int, detail: str) -> Response[Any]:
+    return Response(status_code=status, content_type="application/json", body={"detail": detail})
+
+
+@lru_cache(maxsize=1)
+def build_app() -> APIGatewayRestResolver:
+    origins = list(get_settings().cors_origins)
+    cors = None
+    if origins:
+        cors = CORSConfig(
+            allow_origin=origins[0], extra_origins=origins[1:],
+            allow_headers=["Content-Type", "X-API-Key"], max_age=600,
+        )
+    app = APIGatewayRestResolver(cors=cors)
+    app.include_router(router)
+
+    @app.exception_handler(ForgeSyteError)
+    def domain_error(error: ForgeSyteError) -> Response[Any]:
+        return _error(status_for(error), error.message)
+
+    @app.not_found
+    def not_found(_: Exception) -> Response[Any]:
+        return _error(404, f"no route for {app.current_event.http_method} {app.current_event.path}")
+
+    return app
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return build_app().resolve(event, context)

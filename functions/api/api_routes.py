@@ -1,0 +1,92 @@
+"""Routes of the job API: parse the request, make one call into the layer, return its result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.metrics import MetricUnit
+
+from forgesyte_core import wiring
+from forgesyte_core.admission import parse_submit
+from forgesyte_core.errors import BadRequest, Conflict
+from forgesyte_core.jobs.model import JobStatus
+from forgesyte_core.observability import metrics
+from forgesyte_core.settings import get_settings
+from forgesyte_core.views import job_view
+
+router = Router()
+
+
+def _submit(job_type: str) -> Response[Any]:
+    try:
+        body = router.current_event.json_body
+    except ValueError:
+        raise BadRequest("the request body is not valid JSON") from None
+    created = wiring.admission().submit(job_type, parse_submit(body))
+    metrics.add_metric(name="JobsSubmitted", unit=MetricUnit.Count, value=1)
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@router.post("/v1/video/submit")
+def submit_video() -> Response[Any]:
+    return _submit("video")
+
+
+@router.post("/v1/image/submit")
+def submit_image() -> Response[Any]:
+    return _submit("image")
+
+
+@router.get("/v1/jobs/<job_id>")
+def get_job(job_id: str) -> dict[str, Any]:
+    job = wiring.job_store().get(job_id)
+    return job_view(job, wiring.storage(), get_settings().result_url_expiry_s)
+
+
+@router.get("/v1/jobs")
+def list_jobs() -> dict[str, Any]:
+    event = router.current_event
+    status_text = event.get_query_string_value("status", "") or ""
+    limit_text = event.get_query_string_value("limit", "50") or "50"
+    try:
+        status = JobStatus(status_text) if status_text else None
+    except ValueError:
+        raise BadRequest(f"status must be one of {', '.join(s.value for s in JobStatus)}") from None
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
+        raise BadRequest("limit must be an integer from 1 to 200")
+    jobs, cursor = wiring.job_store().list(status, int(limit_text), event.get_query_string_value("cursor"))
+    return {"jobs": [job_view(job) for job in jobs], "next_cursor": cursor}
+
+
+@router.get("/v1/jobs/<job_id>/result")
+def get_result(job_id: str) -> Response[Any]:
+    job = wiring.job_store().get(job_id)
+    if job.status != JobStatus.COMPLETED or not job.output_key:
+        raise Conflict(f"Job {job_id} is {job.status}; results exist once it is completed")
+    url = wiring.storage().presigned_get(job.output_key, get_settings().result_url_expiry_s)
+    return Response(status_code=302, headers={"Location": url}, body="")
+
+
+@router.post("/v1/jobs/<job_id>/cancel")
+def cancel_job(job_id: str) -> dict[str, Any]:
+    job = wiring.job_store().transition(
+        job_id, JobStatus.CANCELLED, error_code="cancelled", error_message="cancelled by request"
+    )
+    return job_view(job)
+
+
+@router.get("/v1/plugins")
+def list_plugins() -> dict[str, Any]:
+    return {"plugins": wiring.catalog().list()}
+
+
+@router.get("/v1/plugins/<plugin_id>/manifest")
+def plugin_manifest(plugin_id: str) -> dict[str, Any]:
+    return wiring.catalog().manifest(plugin_id)
+
+
+@router.get("/v1/health")
+def health() -> dict[str, Any]:
+    return {"status": "ok", "plugins": len(wiring.catalog().manifests)}

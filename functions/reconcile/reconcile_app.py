@@ -1,0 +1,29 @@
+"""Reconcile function: Batch job failures, work-queue dead letters and the stuck-job schedule."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from forgesyte_core import wiring
+from forgesyte_core.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    reconciler = wiring.reconciler()
+    if "Records" in event:  # the work queue's DLQ
+        failed = 0
+        for record in event["Records"]:
+            job_id = json.loads(record["body"]).get("job_id", "")
+            count = record.get("attributes", {}).get("ApproximateReceiveCount")
+            failed += reconciler.dead_letter(job_id, int(count) if count else None)
+        return {"dead_letters": len(event["Records"]), "failed": failed}
+    if event.get("detail-type") == "Batch Job State Change":
+        return {"failed": int(reconciler.batch_state_change(event.get("detail", {})))}
+    report = reconciler.sweep()
+    return {"swept": report.failed, "failed": report.total()}

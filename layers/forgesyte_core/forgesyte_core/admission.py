@@ -1,0 +1,95 @@
+"""Admitting an upload: check plugin and tool, create the job, hand out a presigned POST."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from forgesyte_core.catalog import PluginCatalog, tool_input_kinds
+from forgesyte_core.errors import BadRequest, PayloadTooLarge, Unprocessable
+from forgesyte_core.jobs.store import JobStore
+from forgesyte_core.settings import Settings
+from forgesyte_core.storage import Storage, input_key
+
+CONTENT_TYPES = {
+    "video": frozenset({"video/mp4", "video/quicktime", "video/3gpp"}),
+    "image": frozenset({"image/png", "image/jpeg", "image/webp"}),
+}
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    plugin_id: str
+    tool: str
+    content_type: str
+    content_length: int
+    options: dict[str, Any]
+
+
+def parse_submit(body: Any) -> SubmitRequest:
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    missing = [name for name in ("plugin_id", "tool", "content_type", "content_length") if body.get(name) in (None, "")]
+    if missing:
+        raise BadRequest(f"missing field(s): {', '.join(missing)}")
+    for name in ("plugin_id", "tool", "content_type"):
+        if not isinstance(body[name], str):
+            raise BadRequest(f"{name} must be a string")
+    length = body["content_length"]
+    if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
+        raise BadRequest("content_length must be a positive integer (the file's size in bytes)")
+    options = body.get("options") or {}
+    if not isinstance(options, dict):
+        raise BadRequest("options must be a JSON object")
+    return SubmitRequest(body["plugin_id"], body["tool"], body["content_type"].strip().lower(), length, options)
+
+
+class Admission:
+    def __init__(self, store: JobStore, storage: Storage, catalog: PluginCatalog, settings: Settings) -> None:
+        self.store, self.storage, self.catalog, self.settings = store, storage, catalog, settings
+
+    def max_bytes(self, job_type: str) -> int:
+        return self.settings.max_upload_bytes if job_type == "video" else self.settings.max_image_bytes
+
+    def submit(self, job_type: str, request: SubmitRequest) -> dict[str, Any]:
+        tool = self.catalog.tool(request.plugin_id, request.tool)
+        if job_type not in tool_input_kinds(tool):
+            accepted = ", ".join(sorted(tool_input_kinds(tool))) or "nothing"
+            raise Unprocessable(
+                f"tool '{request.tool}' of plugin '{request.plugin_id}' does not take {job_type} input (it takes {accepted})"
+            )
+        if request.content_type not in CONTENT_TYPES[job_type]:
+            allowed = ", ".join(sorted(CONTENT_TYPES[job_type]))
+            raise Unprocessable(f"content_type {request.content_type!r} is not accepted for {job_type} jobs ({allowed})")
+        limit = self.max_bytes(job_type)
+        if request.content_length > limit:
+            raise PayloadTooLarge(f"{job_type} uploads are limited to {limit} bytes; this one declares {request.content_length}")
+        expiry = self.settings.upload_url_expiry_s
+        job = self.store.create(
+            plugin_id=request.plugin_id,
+            tool=request.tool,
+            job_type=job_type,
+            content_type=request.content_type,
+            declared_bytes=request.content_length,
+            options=request.options,
+            upload_expiry_s=expiry,
+            ttl_days=self.settings.job_ttl_days,
+            input_key_for=input_key,
+        )
+        post = self.storage.presigned_post(job.input_key, request.content_type, request.content_length, expiry)
+        return {
+            "job_id": job.job_id,
+            "status": str(job.status),
+            "plugin_id": job.plugin_id,
+            "tool": job.tool,
+            "job_type": job_type,
+            "upload": {
+                "method": "POST",
+                "url": post["url"],
+                "fields": post["fields"],
+                "expires_at": (job.created_at + timedelta(seconds=expiry)).isoformat(),
+                "max_bytes": request.content_length,
+            },
+            "status_url": f"/v1/jobs/{job.job_id}",
+        }

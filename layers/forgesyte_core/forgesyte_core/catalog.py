@@ -1,0 +1,86 @@
+"""The plugin catalog: what the API knows about plugins without importing any plugin code.
+
+It is a JSON file generated from the installed plugins' ``manifest.json`` files
+(``forgesyte catalog --write``); a test fails when it no longer matches them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from forgesyte_core.errors import BadRequest, NotFound
+
+PACKAGED_CATALOG = Path(__file__).with_name("plugin_catalog.json")
+IMAGE_INPUTS = frozenset({"image_bytes", "image"})
+
+
+def tool_input_kinds(tool: dict[str, Any]) -> frozenset[str]:
+    """``video`` when input_types has "video"; ``image`` for "image_bytes" (ForgeSyte) or "image"."""
+    types = set(tool.get("input_types") or [])
+    kinds = set()
+    if "video" in types:
+        kinds.add("video")
+    if types & IMAGE_INPUTS:
+        kinds.add("image")
+    return frozenset(kinds)
+
+
+def tool_needs_gpu(tool: dict[str, Any]) -> bool:
+    return "gpu" in (tool.get("capabilities") or []) or bool(tool.get("requires_gpu"))
+
+
+@dataclass(frozen=True)
+class PluginCatalog:
+    manifests: dict[str, dict[str, Any]]
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> PluginCatalog:
+        data = json.loads(Path(path).read_text())
+        return cls({entry["id"]: entry for entry in data.get("plugins", [])})
+
+    def list(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": m["id"],
+                "name": m.get("name", m["id"]),
+                "version": m.get("version"),
+                "description": m.get("description", ""),
+                "tools": [t["id"] for t in m.get("tools", [])],
+            }
+            for m in sorted(self.manifests.values(), key=lambda m: m["id"])
+        ]
+
+    def manifest(self, plugin_id: str) -> dict[str, Any]:
+        try:
+            return self.manifests[plugin_id]
+        except KeyError:
+            raise NotFound(f"Plugin '{plugin_id}' not found") from None
+
+    def tool(self, plugin_id: str, tool_id: str) -> dict[str, Any]:
+        manifest = self.manifests.get(plugin_id)
+        if manifest is None:
+            known = ", ".join(sorted(self.manifests)) or "none"
+            raise BadRequest(f"Unknown plugin_id '{plugin_id}' (available: {known})")
+        for tool in manifest.get("tools", []):
+            if tool["id"] == tool_id:
+                return tool
+        tools = ", ".join(t["id"] for t in manifest.get("tools", []))
+        raise BadRequest(f"Plugin '{plugin_id}' has no tool '{tool_id}' (tools: {tools})")
+
+
+def build_catalog(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"plugins": sorted(manifests, key=lambda m: m["id"])}
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> PluginCatalog:
+    return PluginCatalog.from_file(path)
+
+
+def load_catalog(path: str = "") -> PluginCatalog:
+    """The catalog at ``path`` (settings), else the one packaged with the layer; cached per path."""
+    return _load(path or str(PACKAGED_CATALOG))

@@ -1,0 +1,94 @@
+"""Where a valid job runs: the routing policy and the launchers that start it.
+
+``auto`` sends long videos and tools whose manifest asks for a GPU to AWS Batch, everything else
+to the runner Lambda through the work queue (bounded concurrency, a DLQ, nothing lost).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from forgesyte_core.catalog import tool_needs_gpu
+from forgesyte_core.jobs.model import Job
+
+log = logging.getLogger(__name__)
+
+LAMBDA = "lambda"
+BATCH = "batch"
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    mode: str  # auto | lambda | batch | local
+    batch_min_video_seconds: float
+    batch_available: bool
+
+    def route(self, job: Job, tool: dict[str, Any]) -> tuple[str, str]:
+        """The backend for ``job`` and why, for the log and the job record."""
+        if self.mode == LOCAL:
+            return LOCAL, "local stack"
+        if self.mode in (LAMBDA, BATCH):
+            if self.mode == BATCH and not self.batch_available:
+                return LAMBDA, "DISPATCH_MODE=batch but no Batch queue is configured"
+            return self.mode, f"DISPATCH_MODE={self.mode}"
+        duration = float((job.media or {}).get("duration") or 0.0)
+        wants_batch = ""
+        if tool_needs_gpu(tool):
+            wants_batch = "tool asks for a GPU"
+        elif job.job_type == "video" and duration >= self.batch_min_video_seconds:
+            wants_batch = f"video of {duration:.0f} s ≥ {self.batch_min_video_seconds:.0f} s"
+        if not wants_batch:
+            return LAMBDA, "short job, CPU tool"
+        if not self.batch_available:
+            return LAMBDA, f"{wants_batch}, but Batch is not configured"
+        return BATCH, wants_batch
+
+
+class Launcher(Protocol):
+    def launch(self, job: Job) -> str:
+        """Start ``job`` on this backend; return the backend's run id."""
+        ...
+
+
+class WorkQueueLauncher:
+    """Runner Lambda: one message on the work queue, consumed with bounded concurrency."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs, self._queue_url = sqs, queue_url
+
+    def launch(self, job: Job) -> str:
+        response = self._sqs.send_message(
+            QueueUrl=self._queue_url, MessageBody=json.dumps({"job_id": job.job_id})
+        )
+        return str(response["MessageId"])
+
+
+class BatchLauncher:
+    """AWS Batch: the job definition runs ``python -m forgesyte_core.runner Ref::job_id``."""
+
+    def __init__(self, batch: Any, job_queue: str, job_definition: str) -> None:
+        self._batch, self._queue, self._definition = batch, job_queue, job_definition
+
+    def launch(self, job: Job) -> str:
+        response = self._batch.submit_job(
+            jobName=batch_job_name(job.job_id),
+            jobQueue=self._queue,
+            jobDefinition=self._definition,
+            parameters={"job_id": job.job_id},
+            tags={"forgesyte:job_id": job.job_id},
+            propagateTags=True,
+        )
+        return str(response["jobId"])
+
+
+def batch_job_name(job_id: str) -> str:
+    return f"forgesyte-{job_id}"
+
+
+def job_id_from_batch_name(name: str) -> str | None:
+    prefix = "forgesyte-"
+    return name[len(prefix) :] if name.startswith(prefix) else None

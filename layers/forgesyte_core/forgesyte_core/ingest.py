@@ -1,0 +1,150 @@
+"""Ingest: an object arrived under uploads/; validate it by its bytes and dispatch the job.
+
+Events arrive at least once and may be test events or foreign keys: those are dropped with a log
+line. A rejected upload fails its job with ``invalid_media`` and a reason, and the object is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from forgesyte_core.catalog import PluginCatalog
+from forgesyte_core.dispatch import Launcher, RoutingPolicy
+from forgesyte_core.errors import InvalidMedia, TransitionConflict
+from forgesyte_core.jobs.model import Job, JobStatus
+from forgesyte_core.jobs.store import JobStore
+from forgesyte_core.media import Limits, probe_media
+from forgesyte_core.observability import bind_job, unbind_job
+from forgesyte_core.settings import Settings
+from forgesyte_core.storage import Storage, job_id_from_key
+
+log = logging.getLogger(__name__)
+
+
+def media_limits(settings: Settings, job_type: str) -> Limits:
+    """The limits an upload for a ``job_type`` job must meet."""
+    max_bytes = settings.max_upload_bytes if job_type == "video" else settings.max_image_bytes
+    return Limits(max_bytes, settings.max_video_seconds, settings.max_video_pixels, settings.max_image_pixels)
+
+
+@dataclass(frozen=True)
+class ObjectCreated:
+    bucket: str
+    key: str
+    size: int
+
+
+def parse_s3_notification(body: str | dict[str, Any]) -> list[ObjectCreated]:
+    """The ObjectCreated records of one S3 notification (an SQS message body); [] for test events."""
+    payload = json.loads(body) if isinstance(body, str) else body
+    if payload.get("Event") == "s3:TestEvent":
+        log.info("dropping s3:TestEvent")
+        return []
+    created = []
+    for record in payload.get("Records", []):
+        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            log.info("dropping %s event", record.get("eventName"))
+            continue
+        s3 = record.get("s3", {})
+        created.append(
+            ObjectCreated(
+                bucket=s3.get("bucket", {}).get("name", ""),
+                key=unquote_plus(s3.get("object", {}).get("key", "")),
+                size=int(s3.get("object", {}).get("size", 0) or 0),
+            )
+        )
+    return created
+
+
+class Ingest:
+    def __init__(
+        self,
+        store: JobStore,
+        storage: Storage,
+        catalog: PluginCatalog,
+        policy: RoutingPolicy,
+        launchers: dict[str, Launcher],
+        settings: Settings,
+    ) -> None:
+        self.store, self.storage, self.catalog = store, storage, catalog
+        self.policy, self.launchers, self.settings = policy, launchers, settings
+
+    def handle(self, event: ObjectCreated) -> str:
+        """Process one arrival; returns what happened: ignored | duplicate | rejected | queued | failed."""
+        job_id = job_id_from_key(event.key)
+        if event.bucket != self.storage.bucket or job_id is None:
+            log.info("ignoring object %s/%s: not an upload key", event.bucket, event.key)
+            return "ignored"
+        bind_job(job_id)
+        try:
+            return self._handle(job_id, event)
+        finally:
+            unbind_job()
+
+    def _handle(self, job_id: str, event: ObjectCreated) -> str:
+        job = self.store.find(job_id)
+        if job is None:
+            log.info("ignoring upload %s: no such job (expired or never created)", event.key)
+            return "ignored"
+        if job.status != JobStatus.PENDING:
+            log.info("ignoring duplicate event for %s: job is already %s", event.key, job.status)
+            return "duplicate"
+        head = self.storage.head(event.key)
+        if head is None:
+            log.info("ignoring %s: the object is gone", event.key)
+            return "ignored"
+        try:
+            media = self._validate(job, int(head["ContentLength"]), str(head.get("ContentType", "")))
+        except InvalidMedia as exc:
+            return self._reject(job, exc.message)
+        try:
+            job = self.store.transition(job.job_id, JobStatus.QUEUED, expected=(JobStatus.PENDING,), media=media)
+        except TransitionConflict as exc:
+            log.info("ignoring duplicate event: %s", exc)
+            return "duplicate"
+        return self._dispatch(job)
+
+    def _validate(self, job: Job, size: int, content_type: str) -> dict[str, Any]:
+        if content_type.lower() != job.content_type:
+            raise InvalidMedia(f"uploaded as {content_type or 'no content type'!r} but the job declared {job.content_type!r}")
+        if size > job.declared_bytes:
+            raise InvalidMedia(f"the upload is {size} bytes, more than the {job.declared_bytes} declared")
+        info, cache = probe_media(self.storage.source(job.input_key, size), media_limits(self.settings, job.job_type), job.job_type)
+        log.info("probed %s: %s (%d requests, %d bytes)", job.input_key, info, cache.requests, cache.bytes_read)
+        return info.to_dict()
+
+    def _reject(self, job: Job, reason: str) -> str:
+        log.info("rejecting upload for job %s: %s", job.job_id, reason)
+        try:
+            self.store.transition(
+                job.job_id, JobStatus.FAILED, expected=(JobStatus.PENDING,),
+                error_code=InvalidMedia.code, error_message=reason,
+            )
+        except TransitionConflict as exc:
+            log.info("job changed while rejecting: %s", exc)
+            return "duplicate"
+        self.storage.delete(job.input_key)
+        return "rejected"
+
+    def _dispatch(self, job: Job) -> str:
+        tool = self.catalog.tool(job.plugin_id, job.tool)
+        backend, why = self.policy.route(job, tool)
+        log.info("dispatching job %s to %s (%s)", job.job_id, backend, why)
+        try:
+            run_id = self.launchers[backend].launch(job)
+        except Exception as exc:  # no launch means no run: say so on the job
+            log.exception("dispatch failed")
+            self.store.transition(
+                job.job_id, JobStatus.FAILED, expected=(JobStatus.QUEUED,),
+                error_code="dispatch_failed", error_message=f"could not start the job on {backend}: {exc}",
+            )
+            return "failed"
+        try:
+            self.store.set_fields(job.job_id, JobStatus.QUEUED, compute=backend, compute_run_id=run_id)
+        except TransitionConflict:
+            pass  # the runner claimed it already and recorded its own backend
+        return "queued"

@@ -1,0 +1,137 @@
+"""Results: whatever a plugin returns, made into JSON and streamed to a file, with a summary.
+
+Plugins return plain dicts, pydantic models, dataclasses, numpy scalars and arrays, or a
+``{"success": ..., "result": ...}`` wrapper. Video results may carry ``frames`` as an iterator: the
+writer streams them one by one, so memory stays flat however long the video.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from enum import Enum
+from pathlib import Path
+from typing import IO, Any
+
+from forgesyte_core.errors import PluginFailed
+
+_DETECTION_LISTS = ("tracked_objects", "detections", "objects", "boxes")
+_CLASS_KEYS = ("class", "class_name", "label")
+
+
+def to_jsonable(value: Any) -> Any:
+    """A JSON-ready copy of ``value``; knows pydantic, dataclasses and numpy without importing them."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    if hasattr(value, "model_dump"):  # pydantic v2
+        return to_jsonable(value.model_dump())
+    if hasattr(value, "dict") and hasattr(value, "__fields__"):  # pydantic v1
+        return to_jsonable(value.dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value))
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return to_jsonable(value.tolist())
+    if hasattr(value, "item"):
+        return to_jsonable(value.item())
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Iterator):
+        return [to_jsonable(v) for v in value]
+    raise TypeError(f"cannot serialise a {type(value).__name__} in the plugin's result")
+
+
+def unwrap(result: Any) -> Any:
+    """Strip ForgeSyte's ``{"success": true, "result": ...}`` wrapper; a false success is a failure."""
+    if isinstance(result, Mapping) and "success" in result and ({"result", "error"} & set(result)):
+        if not result["success"]:
+            raise PluginFailed(str(result.get("error") or "the plugin reported success: false"))
+        return result.get("result")
+    return result
+
+
+def _as_mapping(result: Any) -> dict[str, Any]:
+    """Top-level keys of a result without materialising an iterator of frames."""
+    if isinstance(result, Mapping):
+        return dict(result)
+    if hasattr(result, "model_dump") or (dataclasses.is_dataclass(result) and not isinstance(result, type)):
+        return dict(to_jsonable(result))
+    return {"result": result}
+
+
+@dataclasses.dataclass
+class Summary:
+    frame_count: int = 0
+    detection_count: int = 0
+    classes: set[str] = dataclasses.field(default_factory=set)
+
+    def add_detections(self, detections: Any) -> None:
+        items: list[Any] = []
+        if isinstance(detections, list):
+            items = detections
+        elif isinstance(detections, Mapping):
+            for key in _DETECTION_LISTS:
+                if isinstance(detections.get(key), list):
+                    items = detections[key]
+                    break
+        self.detection_count += len(items)
+        for item in items:
+            if isinstance(item, Mapping):
+                for key in _CLASS_KEYS:
+                    if item.get(key) is not None:
+                        self.classes.add(str(item[key]))
+                        break
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frame_count": self.frame_count,
+            "detection_count": self.detection_count,
+            "classes": sorted(self.classes),
+        }
+
+
+def write_video_results(out: IO[str], header: dict[str, Any], result: Any) -> Summary:
+    """``{...header, ...result keys, "frames": [...]}``; frames streamed last, one at a time."""
+    body = _as_mapping(unwrap(result))
+    frames: Iterable[Any] = body.pop("frames", None) or []
+    summary = Summary()
+    document = {**header, **to_jsonable(body)}
+    out.write(json.dumps(document)[:-1])
+    out.write(', "frames": [' if document else '"frames": [')
+    for index, frame in enumerate(frames):
+        data = to_jsonable(frame)
+        if index:
+            out.write(", ")
+        out.write(json.dumps(data, separators=(",", ":")))
+        summary.frame_count += 1
+        if isinstance(data, Mapping):
+            summary.add_detections(data.get("detections"))
+    out.write("]}")
+    total = document.get("total_frames")
+    if isinstance(total, int) and total > summary.frame_count:
+        summary.frame_count = total
+    return summary
+
+
+def write_image_results(out: IO[str], header: dict[str, Any], result: Any) -> Summary:
+    """``{...header, "results": {...}}``, as ForgeSyte writes image results."""
+    data = to_jsonable(unwrap(result))
+    summary = Summary(frame_count=1)
+    if isinstance(data, Mapping):
+        for key in ("detections", *_DETECTION_LISTS, "blocks"):
+            if isinstance(data.get(key), list):
+                summary.add_detections(data[key])
+                break
+    json.dump({**header, "results": data}, out)
+    return summary

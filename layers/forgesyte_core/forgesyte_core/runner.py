@@ -1,0 +1,179 @@
+"""The job runner: the same code behind the runner Lambda and the AWS Batch entrypoint.
+
+    python -m forgesyte_core.runner JOB_ID      # Batch (the job definition's command)
+
+Claim queued → running, fetch the input, run the plugin tool with ForgeSyte's arguments, stream the
+results JSON to S3, then completed. Any exception ends the job failed with its message.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from forgesyte_core.errors import ForgeSyteError, JobCancelled, NotFound, TransitionConflict
+from forgesyte_core.jobs.model import Job, JobStatus
+from forgesyte_core.jobs.store import JobStore, utcnow
+from forgesyte_core.observability import bind_job, logger, unbind_job
+from forgesyte_core.plugins import PluginRegistry
+from forgesyte_core.results import Summary, write_image_results, write_video_results
+from forgesyte_core.storage import Storage, result_key
+
+EXTENSIONS = {"mp4": ".mp4", "mov": ".mov", "3gp": ".3gp", "png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+
+
+class ProgressReporter:
+    """ForgeSyte's ``progress_callback(current, total)``: writes at most every ``interval`` seconds.
+
+    Each write is also the heartbeat the reconcile sweep looks for. If the job stopped running
+    (cancelled, or failed by the sweep) the write loses its condition and the plugin is stopped.
+    """
+
+    def __init__(self, store: JobStore, job_id: str, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._store, self._job_id, self._interval, self._clock = store, job_id, interval, clock
+        self._last = clock()
+        self.writes = 0
+
+    def __call__(self, current: int, total: int | None = None) -> None:
+        now = self._clock()
+        if now - self._last < self._interval:
+            return
+        self._last = now
+        percent = int(100 * current / total) if total else 0
+        try:
+            self._store.record_progress(self._job_id, min(percent, 99))
+        except TransitionConflict:
+            raise JobCancelled(f"job {self._job_id} stopped running; the plugin was stopped") from None
+        self.writes += 1
+
+
+def device_for(compute: str) -> str:
+    explicit = os.environ.get("FORGESYTE_DEVICE", "").strip()
+    if explicit:
+        return explicit
+    if compute == "batch" and os.environ.get("NVIDIA_VISIBLE_DEVICES", "none") not in {"", "none", "void"}:
+        return "cuda"
+    return "cpu"
+
+
+class JobRunner:
+    def __init__(self, store: JobStore, storage: Storage, registry: PluginRegistry, work_dir: str, progress_interval: float) -> None:
+        self.store, self.storage, self.registry = store, storage, registry
+        self.work_dir, self.progress_interval = work_dir, progress_interval
+
+    def run(self, job_id: str, compute: str, run_id: str | None = None) -> Job | None:
+        """Run one job to a terminal status; None when another runner or a cancel got there first."""
+        bind_job(job_id)
+        try:
+            try:
+                job = self._claim(job_id, compute, run_id)
+            except (TransitionConflict, NotFound) as exc:
+                logger.info("not running job: %s", exc)
+                return None
+            return self._execute(job, compute)
+        finally:
+            unbind_job()
+
+    def _claim(self, job_id: str, compute: str, run_id: str | None) -> Job:
+        current = self.store.get(job_id)
+        values: dict[str, Any] = {"heartbeat_at": utcnow(), "attempt": current.attempt + 1, "compute": compute}
+        if run_id:
+            values["compute_run_id"] = run_id
+        return self.store.transition(job_id, JobStatus.RUNNING, expected=(JobStatus.QUEUED,), **values)
+
+    def _execute(self, job: Job, compute: str) -> Job | None:
+        scratch = Path(tempfile.mkdtemp(prefix=f"job-{job.job_id}-", dir=self.work_dir))
+        started = time.monotonic()
+        try:
+            record = self.registry.load(job.plugin_id)
+            args = self._arguments(job, scratch, compute)
+            logger.info("running plugin", extra={"plugin_id": job.plugin_id, "tool": job.tool, "compute": compute})
+            result = record.instance.run_tool(job.tool, args)
+            summary = self._store_results(job, result, scratch)
+            summary_dict = {**summary.to_dict(), "run_seconds": round(time.monotonic() - started, 3)}
+            done = self.store.transition(
+                job.job_id, JobStatus.COMPLETED, expected=(JobStatus.RUNNING,),
+                progress=100, output_key=result_key(job.job_id), summary=summary_dict,
+            )
+            logger.info("job completed", extra={"summary": summary_dict})
+            return done
+        except (JobCancelled, TransitionConflict) as exc:
+            logger.info("job stopped running meanwhile: %s", exc)
+            return None
+        except Exception as exc:  # every failure ends the job failed with its reason
+            logger.exception("job failed")
+            return self._fail(job.job_id, exc)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _arguments(self, job: Job, scratch: Path, compute: str) -> dict[str, Any]:
+        options = dict(job.options or {})
+        container = (job.media or {}).get("container", "")
+        if job.job_type == "image":
+            return {"image_bytes": self.storage.read_bytes(job.input_key), "options": options}
+        path = self.storage.download(job.input_key, scratch / f"input{EXTENSIONS.get(container, '')}")
+        return {
+            "video_path": str(path),
+            "progress_callback": ProgressReporter(self.store, job.job_id, self.progress_interval),
+            "device": device_for(compute),
+            "options": options,
+        }
+
+    def _store_results(self, job: Job, result: Any, scratch: Path) -> Summary:
+        path = scratch / "results.json"
+        header: dict[str, Any] = {"job_id": job.job_id, "plugin_id": job.plugin_id, "tool": job.tool}
+        with path.open("w") as out:
+            if job.job_type == "video":
+                summary = write_video_results(out, {**header, "status": "completed"}, result)
+            else:
+                summary = write_image_results(out, header, result)
+        self.storage.upload_file(path, result_key(job.job_id), "application/json")
+        return summary
+
+    def _fail(self, job_id: str, exc: Exception) -> Job | None:
+        code = exc.code if isinstance(exc, ForgeSyteError) else "plugin_error"
+        message = str(exc) if isinstance(exc, ForgeSyteError) else f"{type(exc).__name__}: {exc}"
+        try:
+            return self.store.transition(
+                job_id, JobStatus.FAILED, expected=(JobStatus.RUNNING,),
+                error_code=code, error_message=message[:2000],
+            )
+        except TransitionConflict as conflict:
+            logger.info("could not record the failure: %s", conflict)
+            return None
+
+
+def build_runner() -> JobRunner:
+    """The runner wired to the configured table, bucket and installed plugins."""
+    from forgesyte_core.clients import client
+    from forgesyte_core.settings import get_settings
+
+    settings = get_settings()
+    return JobRunner(
+        JobStore(settings.table_name, settings.region),
+        Storage(client("s3"), settings.bucket_name),
+        PluginRegistry(settings.plugin_allowlist),
+        settings.work_dir,
+        settings.progress_interval_s,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Batch entrypoint: exit 0 when the job reached a terminal status here, 1 when it failed."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m forgesyte_core.runner JOB_ID", file=sys.stderr)
+        return 2
+    compute = os.environ.get("FORGESYTE_COMPUTE", "batch")
+    job = build_runner().run(args[0], compute, os.environ.get("AWS_BATCH_JOB_ID"))
+    return 1 if job is not None and job.status == JobStatus.FAILED else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""Jobs as the API shows them: ForgeSyte's fields plus media info, compute backend and result_url."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forgesyte_core.jobs.model import Job, JobStatus
+from forgesyte_core.storage import Storage
+
+
+def job_view(job: Job, storage: Storage | None = None, url_expiry_s: int = 3600) -> dict[str, Any]:
+    result_url = None
+    if storage is not None and job.status == JobStatus.COMPLETED and job.output_key:
+        result_url = storage.presigned_get(job.output_key, url_expiry_s)
+    return {
+        "job_id": job.job_id,
+        "status": str(job.status),
+        "plugin_id": job.plugin_id,
+        "tool": job.tool,
+        "job_type": job.job_type,
+        "progress": job.progress,
+        "error_code": job.error_code,
+        "error_message": job.error_message,
+        "media": job.media,
+        "compute": job.compute,
+        "compute_run_id": job.compute_run_id,
+        "attempt": job.attempt,
+        "summary": job.summary,
+        "result_url": result_url,
+        "created_at": job.created_at.isoformat(),
+        "updated_at": job.updated_at.isoformat(),
+    }

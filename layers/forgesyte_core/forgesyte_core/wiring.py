@@ -1,0 +1,67 @@
+"""The composition root: services wired to the configured resources, built once per container.
+
+Handlers call these; tests build the services directly with their own clients instead.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from forgesyte_core.admission import Admission
+from forgesyte_core.catalog import PluginCatalog, load_catalog
+from forgesyte_core.clients import client
+from forgesyte_core.dispatch import BATCH, LAMBDA, BatchLauncher, Launcher, RoutingPolicy, WorkQueueLauncher
+from forgesyte_core.ingest import Ingest
+from forgesyte_core.jobs.store import JobStore
+from forgesyte_core.reconcile import Reconciler
+from forgesyte_core.settings import get_settings
+from forgesyte_core.storage import Storage
+
+
+@lru_cache(maxsize=1)
+def job_store() -> JobStore:
+    settings = get_settings()
+    return JobStore(settings.table_name, settings.region)
+
+
+@lru_cache(maxsize=1)
+def storage() -> Storage:
+    return Storage(client("s3"), get_settings().bucket_name)
+
+
+def catalog() -> PluginCatalog:
+    return load_catalog(get_settings().catalog_path)
+
+
+@lru_cache(maxsize=1)
+def admission() -> Admission:
+    return Admission(job_store(), storage(), catalog(), get_settings())
+
+
+def launchers() -> dict[str, Launcher]:
+    settings = get_settings()
+    found: dict[str, Launcher] = {}
+    if settings.work_queue_url:
+        found[LAMBDA] = WorkQueueLauncher(client("sqs"), settings.work_queue_url)
+    if settings.batch_job_queue and settings.batch_job_definition:
+        found[BATCH] = BatchLauncher(client("batch"), settings.batch_job_queue, settings.batch_job_definition)
+    return found
+
+
+@lru_cache(maxsize=1)
+def ingest() -> Ingest:
+    settings = get_settings()
+    found = launchers()
+    policy = RoutingPolicy(settings.dispatch_mode, settings.batch_min_video_seconds, BATCH in found)
+    return Ingest(job_store(), storage(), catalog(), policy, found, settings)
+
+
+@lru_cache(maxsize=1)
+def reconciler() -> Reconciler:
+    return Reconciler(job_store(), get_settings())
+
+
+def reset() -> None:
+    """Forget every wired service (tests and the local stack, after changing the environment)."""
+    for cached in (job_store, storage, admission, ingest, reconciler):
+        cached.cache_clear()

@@ -1,0 +1,1 @@
+"""Developer tooling (not in the layer): the template-driven local resources and the CLI."""
