@@ -25,7 +25,6 @@ CHUNK_BYTES = 32 * 1024
 MAX_FTYP_BYTES = 4096
 MAX_MOOV_BYTES = 64 * 1024 * 1024
 MAX_TOP_LEVEL_BOXES = 256
-MAX_DEPTH = 10
 MAX_CHILD_BOXES = 20_000
 
 MP4_BRANDS = frozenset(
@@ -168,9 +167,8 @@ def _check_brands(payload: bytes) -> tuple[str, str]:
     raise InvalidMedia(f"unsupported MP4 brand {major.strip()!r} (compatible: {', '.join(sorted(compatible)) or 'none'})")
 
 
-def _children(data: bytes, depth: int, movie: _Movie) -> Iterator[tuple[str, bytes]]:
-    if depth > MAX_DEPTH:
-        raise InvalidMedia("malformed: boxes nested too deeply in 'moov'")
+def _children(data: bytes, movie: _Movie) -> Iterator[tuple[str, bytes]]:
+    # Only known containers are entered, so nesting depth is bounded by the parser itself.
     position = 0
     while position + 8 <= len(data):
         movie.box_count += 1
@@ -185,7 +183,7 @@ def _children(data: bytes, depth: int, movie: _Movie) -> Iterator[tuple[str, byt
 
 def _parse_moov(data: bytes) -> _Movie:
     movie = _Movie()
-    for box_type, body in _children(data, 1, movie):
+    for box_type, body in _children(data, movie):
         if box_type == "mvhd":
             movie.timescale, movie.duration = _time_fields(body, "mvhd")
         elif box_type == "trak":
@@ -197,7 +195,7 @@ def _parse_moov(data: bytes) -> _Movie:
 
 def _parse_trak(data: bytes, movie: _Movie) -> _Track:
     track = _Track()
-    for box_type, body in _children(data, 2, movie):
+    for box_type, body in _children(data, movie):
         if box_type == "tkhd":
             _need(body, 84 if body[:1] == b"\x00" else 96, "tkhd")
             offset = 76 if body[0] == 0 else 88
@@ -209,20 +207,20 @@ def _parse_trak(data: bytes, movie: _Movie) -> _Track:
 
 
 def _parse_mdia(data: bytes, track: _Track, movie: _Movie) -> None:
-    for box_type, body in _children(data, 3, movie):
+    for box_type, body in _children(data, movie):
         if box_type == "mdhd":
             track.timescale, track.duration = _time_fields(body, "mdhd")
         elif box_type == "hdlr":
             _need(body, 12, "hdlr")
             track.handler = body[8:12].decode("latin-1")
         elif box_type == "minf":
-            for minf_type, minf_body in _children(body, 4, movie):
+            for minf_type, minf_body in _children(body, movie):
                 if minf_type == "stbl":
                     _parse_stbl(minf_body, track, movie)
 
 
 def _parse_stbl(data: bytes, track: _Track, movie: _Movie) -> None:
-    for box_type, body in _children(data, 5, movie):
+    for box_type, body in _children(data, movie):
         if box_type == "stsd":
             _need(body, 16, "stsd")
             entry_count = struct.unpack(">I", body[4:8])[0]

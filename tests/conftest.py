@@ -1,0 +1,82 @@
+"""Fixtures: a moto AWS built from template.yaml, media files made here, handler modules on the path."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import media_factory
+from tests.helpers import ROOT, Aws
+
+for function_dir in sorted((ROOT / "functions").iterdir()):
+    if function_dir.is_dir() and str(function_dir) not in sys.path:
+        sys.path.insert(0, str(function_dir))
+
+
+def _reset() -> None:
+    from forgesyte_core import catalog, clients, settings, wiring
+
+    settings.reset_settings()
+    clients.reset_clients()
+    wiring.reset()
+    catalog._load.cache_clear()
+    if "api_app" in sys.modules:
+        sys.modules["api_app"].build_app.cache_clear()
+    if "runner_app" in sys.modules:
+        sys.modules["runner_app"].runner.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    _reset()
+    yield
+    _reset()
+
+
+@pytest.fixture
+def test_catalog(tmp_path: Path) -> Path:
+    """A catalog of the test plugins' manifests (the packaged one lists the shipped plugins)."""
+    from forgesyte_core.catalog import build_catalog
+
+    base = ROOT / "tests/fixtures/test_plugins/forgesyte_test_plugins"
+    manifests = [json.loads(p.read_text()) for p in sorted(base.glob("*/manifest.json"))]
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(build_catalog(manifests)))
+    return path
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, test_catalog: Path) -> Iterator[Aws]:
+    import boto3
+    from moto import mock_aws
+
+    from forgesyte_dev.template import provision
+
+    with mock_aws():
+        s3, sqs, dynamodb = (boto3.client(name, region_name="us-east-1") for name in ("s3", "sqs", "dynamodb"))
+        stack = provision(s3, dynamodb, sqs, prefix="test")
+        for name, value in stack.environment().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("PLUGIN_CATALOG_PATH", str(test_catalog))
+        work = tmp_path / "work"
+        work.mkdir()
+        monkeypatch.setenv("WORK_DIR", str(work))
+        monkeypatch.setenv("PROGRESS_INTERVAL_S", "0")
+        _reset()
+        yield Aws(s3=s3, sqs=sqs, dynamodb=dynamodb, stack=stack)
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> media_factory.MediaFiles:
+    return media_factory.MediaFiles(tmp_path_factory.mktemp("media"))

@@ -1,0 +1,100 @@
+"""Test helpers: real-shaped events from events/, handler calls, uploads through presigned POSTs."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return data
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "forgesyte-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:forgesyte-test"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class Aws:
+    s3: Any
+    sqs: Any
+    dynamodb: Any
+    stack: Any
+
+    @property
+    def bucket(self) -> str:
+        return str(self.stack.physical["MediaBucket"])
+
+    def queue(self, logical: str) -> str:
+        return str(self.stack.physical[logical])
+
+    def drain(self, logical: str) -> list[dict[str, Any]]:
+        """Receive and delete every message waiting on a queue."""
+        url = self.queue(logical)
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            messages.extend(batch)
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:test") -> dict[str, Any]:
+    """An SQS → Lambda event carrying these messages, shaped like events/s3-upload-sqs.json."""
+    template = load_event("s3-upload-sqs.json")["Records"][0]
+    records = []
+    for message in messages:
+        record = copy.deepcopy(template)
+        record.update(messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"], body=message["Body"], eventSourceARN=queue_arn)
+        record["attributes"]["ApproximateReceiveCount"] = message.get("Attributes", {}).get("ApproximateReceiveCount", "1")
+        records.append(record)
+    return {"Records": records}
+
+
+def api_event(method: str, path: str, body: Any = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    event = load_event("api-get-job.json")
+    event.update(httpMethod=method, path=path, resource=path, pathParameters=None)
+    event["body"] = json.dumps(body) if body is not None and not isinstance(body, str) else body
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+    event["headers"] = {**event["headers"], **(headers or {})}
+    return event
+
+
+def call_api(method: str, path: str, body: Any = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+    import api_app
+
+    response = api_app.lambda_handler(api_event(method, path, body, query, headers), LambdaContext())
+    text = response.get("body") or ""
+    payload = json.loads(text) if text and response.get("headers", {}).get("Content-Type", "").startswith("application/json") else text
+    return response["statusCode"], payload, response.get("headers", {})
+
+
+def upload(created: dict[str, Any], data: bytes, content_type: str | None = None) -> requests.Response:
+    """POST the file to S3 with the presigned form fields, as a browser does (no boto3)."""
+    form = created["upload"]
+    fields = dict(form["fields"])
+    if content_type is not None:
+        fields["Content-Type"] = content_type
+    response = requests.post(form["url"], data=fields, files={"file": ("upload", data)}, timeout=30)
+    response.raise_for_status()
+    return response

@@ -1,0 +1,78 @@
+"""Media files made by the tests: OpenCV mp4v videos, ffmpeg H.264/HEVC when present, images."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import cached_property
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+HAS_FFMPEG = shutil.which("ffmpeg") is not None
+needs_ffmpeg = pytest.mark.skipif(not HAS_FFMPEG, reason="Debian's ffmpeg is not installed (make install adds it as root)")
+
+
+def write_mp4v(path: Path, frames: int = 30, size: tuple[int, int] = (320, 240), fps: float = 25.0) -> Path:
+    """A white square moving across a black background."""
+    width, height = size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for index in range(frames):
+        frame = np.zeros((height, width, 3), np.uint8)
+        x = 10 + index * max(1, (width - 60) // max(frames, 1))
+        cv2.rectangle(frame, (x, height // 2 - 20), (x + 40, height // 2 + 20), (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def ffmpeg(path: Path, *args: str) -> Path:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args, str(path)], check=True)
+    return path
+
+
+class MediaFiles:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    @cached_property
+    def mp4v(self) -> Path:
+        return write_mp4v(self.base / "square.mp4")
+
+    @cached_property
+    def h264(self) -> Path:
+        return ffmpeg(self.base / "h264.mp4", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30", "-t", "2",
+                      "-c:v", "libx264", "-pix_fmt", "yuv420p")
+
+    @cached_property
+    def h264_faststart(self) -> Path:
+        return ffmpeg(self.base / "h264-faststart.mp4", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30", "-t", "2",
+                      "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart")
+
+    @cached_property
+    def hevc(self) -> Path:
+        return ffmpeg(self.base / "hevc.mp4", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24", "-t", "1",
+                      "-c:v", "libx265", "-tag:v", "hvc1", "-x265-params", "log-level=error")
+
+    @cached_property
+    def fragmented(self) -> Path:
+        return ffmpeg(self.base / "fragmented.mp4", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24", "-t", "1",
+                      "-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov")
+
+    @cached_property
+    def audio_only(self) -> Path:
+        return ffmpeg(self.base / "audio.mp4", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", "-f", "mp4")
+
+    @cached_property
+    def quicktime(self) -> Path:
+        return ffmpeg(self.base / "clip.mov", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24", "-t", "1", "-c:v", "libx264")
+
+    def image(self, ext: str, size: tuple[int, int] = (64, 48)) -> Path:
+        path = self.base / f"image-{size[0]}x{size[1]}.{ext}"
+        if not path.exists():
+            frame = np.full((size[1], size[0], 3), 90, np.uint8)
+            cv2.putText(frame, "Hi", (2, size[1] - 8), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 2)
+            cv2.imwrite(str(path), frame)
+        return path
