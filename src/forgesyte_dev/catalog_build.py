@@ -54,3 +54,7 @@ def packaged() -> dict[str, Any]:
 def write(catalog: dict[str, Any]) -> Path:
     PACKAGED_CATALOG.write_text(json.dumps(catalog, indent=2, sort_keys=True) + "\n")
     return PACKAGED_CATALOG
+
+
+def packaged_ids() -> set[str]:
+    return {entry["id"] for entry in packaged()["plugins"]}
