@@ -84,9 +84,11 @@ def call_api(method: str, path: str, body: Any = None, query: dict[str, str] | N
     import api_app
 
     response = api_app.lambda_handler(api_event(method, path, body, query, headers), LambdaContext())
+    # API Gateway REST proxy responses may use either header map; a client sees one set of headers.
+    headers = {**response.get("headers", {}), **{k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items() if v}}
     text = response.get("body") or ""
-    payload = json.loads(text) if text and response.get("headers", {}).get("Content-Type", "").startswith("application/json") else text
-    return response["statusCode"], payload, response.get("headers", {})
+    payload = json.loads(text) if text and headers.get("Content-Type", "").startswith("application/json") else text
+    return response["statusCode"], payload, headers
 
 
 def upload(created: dict[str, Any], data: bytes, content_type: str | None = None) -> requests.Response:
