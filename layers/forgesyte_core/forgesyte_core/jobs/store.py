@@ -70,7 +70,7 @@ class JobStore:
     def iter_status(self, status: JobStatus, created_before: datetime | None = None) -> Iterator[Job]:
         """Every job in ``status`` (oldest first), optionally only those created before a time."""
         index = self._item_cls.status_index
-        condition = index.created_at < created_before if created_before else None
+        condition = self._item_cls.created_at < created_before if created_before else None
         for item in index.query(str(status), range_key_condition=condition):
             yield self._to_job(item)
 

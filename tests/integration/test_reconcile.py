@@ -1,0 +1,90 @@
+"""Nothing stays stuck: Batch failures, dead letters and the sweep end jobs failed with a reason."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+from forgesyte_core import wiring
+from forgesyte_core.jobs.model import JobStatus
+from forgesyte_core.jobs.store import utcnow
+from tests.helpers import Aws, LambdaContext, load_event
+from tests.integration.pipeline import ingest, job, submit
+from tests.helpers import upload
+from tests.media_factory import MediaFiles
+
+
+def reconcile(event: dict[str, object]) -> dict[str, object]:
+    import reconcile_app
+
+    result: dict[str, object] = reconcile_app.lambda_handler(event, LambdaContext())
+    return result
+
+
+def queued_job(aws: Aws, media: MediaFiles) -> str:
+    data = media.mp4v.read_bytes()
+    created = submit("video", "frame-counter", "count_frames", data, "video/mp4")
+    upload(created, data)
+    ingest(aws)
+    aws.drain("WorkQueue")
+    return str(created["job_id"])
+
+
+def test_batch_failure_event_fails_the_job(aws: Aws, media: MediaFiles) -> None:
+    job_id = queued_job(aws, media)
+    event = load_event("batch-job-failed.json")
+    event["detail"]["parameters"]["job_id"] = job_id
+    assert reconcile(event) == {"failed": 1}
+    failed = job(job_id)
+    assert failed["status"] == "failed" and failed["error_code"] == "batch_failed"
+    assert "OutOfMemoryError" in failed["error_message"] and "exit code 137" in failed["error_message"]
+    assert reconcile(event) == {"failed": 0}, "a repeated event changes nothing"
+
+
+def test_batch_event_found_by_job_name_and_other_jobs_ignored(aws: Aws, media: MediaFiles) -> None:
+    job_id = queued_job(aws, media)
+    event = load_event("batch-job-failed.json")
+    del event["detail"]["parameters"]
+    event["detail"]["jobName"] = f"forgesyte-{job_id}"
+    assert reconcile(event) == {"failed": 1}
+    foreign = copy.deepcopy(event)
+    foreign["detail"]["jobName"] = "nightly-etl"
+    assert reconcile(foreign) == {"failed": 0}
+
+
+def test_dead_letter_fails_the_job(aws: Aws, media: MediaFiles) -> None:
+    job_id = queued_job(aws, media)
+    event = load_event("work-dead-letter.json")
+    event["Records"][0]["body"] = '{"job_id": "%s"}' % job_id
+    assert reconcile(event) == {"dead_letters": 1, "failed": 1}
+    failed = job(job_id)
+    assert failed["error_code"] == "runner_failed" and "after 3 attempts" in failed["error_message"]
+
+
+def test_sweep_fails_silent_runners_and_expired_uploads_only(aws: Aws, media: MediaFiles) -> None:
+    store = wiring.job_store()
+    stale = queued_job(aws, media)
+    store.transition(stale, JobStatus.RUNNING, heartbeat_at=utcnow() - timedelta(hours=1))
+    alive = queued_job(aws, media)
+    store.transition(alive, JobStatus.RUNNING, heartbeat_at=utcnow())
+    expired = submit("image", "text-reader", "analyze", b"x", "image/png")["job_id"]
+    item = store._item_cls.get(expired)
+    item.update(actions=[
+        store._item_cls.created_at.set(utcnow() - timedelta(hours=2)),
+        store._item_cls.upload_expires_at.set(utcnow() - timedelta(hours=1)),
+    ])
+    fresh = submit("image", "text-reader", "analyze", b"x", "image/png")["job_id"]
+
+    result = reconcile(load_event("schedule.json"))
+    assert result == {"swept": {"running": [stale], "queued": [], "pending": [expired]}, "failed": 2}
+    assert job(stale)["error_code"] == "timeout"
+    assert job(expired)["error_code"] == "upload_expired"
+    assert "submit the job again" in job(expired)["error_message"]
+    assert job(alive)["status"] == "running" and job(fresh)["status"] == "pending"
+
+
+def test_sweep_fails_jobs_queued_too_long(aws: Aws, media: MediaFiles) -> None:
+    job_id = queued_job(aws, media)
+    report = wiring.reconciler().sweep(now=utcnow() + timedelta(hours=2))
+    assert report.failed["queued"] == [job_id]
+    assert job(job_id)["error_code"] == "dispatch_timeout"
