@@ -50,7 +50,9 @@ class Aws:
         url = self.queue(logical)
         messages: list[dict[str, Any]] = []
         while True:
-            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+                "Messages", []
+            )
             if not batch:
                 return messages
             for message in batch:
@@ -58,19 +60,30 @@ class Aws:
             messages.extend(batch)
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:test") -> dict[str, Any]:
+def sqs_event(
+    messages: list[dict[str, Any]], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:test"
+) -> dict[str, Any]:
     """An SQS → Lambda event carrying these messages, shaped like events/s3-upload-sqs.json."""
     template = load_event("s3-upload-sqs.json")["Records"][0]
     records = []
     for message in messages:
         record = copy.deepcopy(template)
-        record.update(messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"], body=message["Body"], eventSourceARN=queue_arn)
-        record["attributes"]["ApproximateReceiveCount"] = message.get("Attributes", {}).get("ApproximateReceiveCount", "1")
+        record.update(
+            messageId=message["MessageId"],
+            receiptHandle=message["ReceiptHandle"],
+            body=message["Body"],
+            eventSourceARN=queue_arn,
+        )
+        record["attributes"]["ApproximateReceiveCount"] = message.get("Attributes", {}).get(
+            "ApproximateReceiveCount", "1"
+        )
         records.append(record)
     return {"Records": records}
 
 
-def api_event(method: str, path: str, body: Any = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def api_event(
+    method: str, path: str, body: Any = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     event = load_event("api-get-job.json")
     event.update(httpMethod=method, path=path, resource=path, pathParameters=None)
     event["body"] = json.dumps(body) if body is not None and not isinstance(body, str) else body
@@ -80,12 +93,17 @@ def api_event(method: str, path: str, body: Any = None, query: dict[str, str] | 
     return event
 
 
-def call_api(method: str, path: str, body: Any = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+def call_api(
+    method: str, path: str, body: Any = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any, dict[str, str]]:
     import api_app
 
     response = api_app.lambda_handler(api_event(method, path, body, query, headers), LambdaContext())
     # API Gateway REST proxy responses may use either header map; a client sees one set of headers.
-    headers = {**response.get("headers", {}), **{k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items() if v}}
+    headers = {
+        **response.get("headers", {}),
+        **{k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items() if v},
+    }
     text = response.get("body") or ""
     payload = json.loads(text) if text and headers.get("Content-Type", "").startswith("application/json") else text
     return response["statusCode"], payload, headers

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 HAS_FFMPEG = shutil.which("ffmpeg") is not None
-needs_ffmpeg = pytest.mark.skipif(not HAS_FFMPEG, reason="Debian's ffmpeg is not installed (make install adds it as root)")
+needs_ffmpeg = pytest.mark.skipif(
+    not HAS_FFMPEG, reason="Debian's ffmpeg is not installed (make install adds it as root)"
+)
 
 
 def write_mp4v(path: Path, frames: int = 30, size: tuple[int, int] = (320, 240), fps: float = 25.0) -> Path:
@@ -43,23 +45,71 @@ class MediaFiles:
 
     @cached_property
     def h264(self) -> Path:
-        return ffmpeg(self.base / "h264.mp4", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30", "-t", "2",
-                      "-c:v", "libx264", "-pix_fmt", "yuv420p")
+        return ffmpeg(
+            self.base / "h264.mp4",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360:rate=30",
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        )
 
     @cached_property
     def h264_faststart(self) -> Path:
-        return ffmpeg(self.base / "h264-faststart.mp4", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30", "-t", "2",
-                      "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart")
+        return ffmpeg(
+            self.base / "h264-faststart.mp4",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360:rate=30",
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+        )
 
     @cached_property
     def hevc(self) -> Path:
-        return ffmpeg(self.base / "hevc.mp4", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24", "-t", "1",
-                      "-c:v", "libx265", "-tag:v", "hvc1", "-x265-params", "log-level=error")
+        return ffmpeg(
+            self.base / "hevc.mp4",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=24",
+            "-t",
+            "1",
+            "-c:v",
+            "libx265",
+            "-tag:v",
+            "hvc1",
+            "-x265-params",
+            "log-level=error",
+        )
 
     @cached_property
     def fragmented(self) -> Path:
-        return ffmpeg(self.base / "fragmented.mp4", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24", "-t", "1",
-                      "-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov")
+        return ffmpeg(
+            self.base / "fragmented.mp4",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=24",
+            "-t",
+            "1",
+            "-c:v",
+            "libx264",
+            "-movflags",
+            "frag_keyframe+empty_moov",
+        )
 
     @cached_property
     def audio_only(self) -> Path:
@@ -67,7 +117,9 @@ class MediaFiles:
 
     @cached_property
     def quicktime(self) -> Path:
-        return ffmpeg(self.base / "clip.mov", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24", "-t", "1", "-c:v", "libx264")
+        return ffmpeg(
+            self.base / "clip.mov", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24", "-t", "1", "-c:v", "libx264"
+        )
 
     def image(self, ext: str, size: tuple[int, int] = (64, 48)) -> Path:
         path = self.base / f"image-{size[0]}x{size[1]}.{ext}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from api_routes import router
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,6 +19,8 @@ from forgesyte_core.errors import (
 )
 from forgesyte_core.observability import logger, metrics, tracer
 from forgesyte_core.settings import get_settings
+
+from api_routes import router
 
 STATUS_CODES: dict[type[ForgeSyteError], int] = {
     BadRequest: 400,
@@ -47,13 +48,15 @@ def build_app() -> APIGatewayRestResolver:
     cors = None
     if origins:
         cors = CORSConfig(
-            allow_origin=origins[0], extra_origins=origins[1:],
-            allow_headers=["Content-Type", "X-API-Key"], max_age=600,
+            allow_origin=origins[0],
+            extra_origins=origins[1:],
+            allow_headers=["Content-Type", "X-API-Key"],
+            max_age=600,
         )
     app = APIGatewayRestResolver(cors=cors)
     app.include_router(router)
 
-    @app.exception_handler(ForgeSyteError)
+    @app.exception_handler(ForgeSyteError)  # type: ignore[untyped-decorator]
     def domain_error(error: ForgeSyteError) -> Response[Any]:
         return _error(status_for(error), error.message)
 

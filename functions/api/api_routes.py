@@ -16,7 +16,7 @@ from forgesyte_core.observability import metrics
 from forgesyte_core.settings import get_settings
 from forgesyte_core.views import job_view
 
-router = Router()
+router = Router()  # type: ignore[no-untyped-call]
 
 
 def _submit(job_type: str) -> Response[Any]:

@@ -66,14 +66,19 @@ class LocalStack:
             return value
         if len(value) != 1:
             return {k: self.resolve(v) for k, v in value.items()}
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             if arg in self.parameters:
                 return self.parameters[arg]
             if arg in self.physical:
                 return self.physical[arg]
-            pseudo = {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT, "AWS::StackName": self.prefix,
-                      "AWS::Partition": "aws", "AWS::NoValue": None}
+            pseudo = {
+                "AWS::Region": self.region,
+                "AWS::AccountId": ACCOUNT,
+                "AWS::StackName": self.prefix,
+                "AWS::Partition": "aws",
+                "AWS::NoValue": None,
+            }
             return pseudo[arg]
         if key == "Fn::GetAtt":
             logical, attribute = arg
@@ -129,8 +134,14 @@ def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any
 
 
 def provision(
-    s3: Any, dynamodb: Any, sqs: Any, *, prefix: str = "forgesyte", region: str = "us-east-1",
-    overrides: dict[str, str] | None = None, template: dict[str, Any] | None = None,
+    s3: Any,
+    dynamodb: Any,
+    sqs: Any,
+    *,
+    prefix: str = "forgesyte",
+    region: str = "us-east-1",
+    overrides: dict[str, str] | None = None,
+    template: dict[str, Any] | None = None,
 ) -> LocalStack:
     """Create the template's bucket, table, queues and bucket → queue notification locally."""
     template = template or load_template()
@@ -145,7 +156,9 @@ def provision(
             attributes["RedrivePolicy"] = json.dumps(stack.resolve(props["RedrivePolicy"]))
         url = sqs.create_queue(QueueName=f"{prefix}-{logical}", Attributes=attributes)["QueueUrl"]
         stack.physical[logical] = url
-        stack.arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        stack.arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
 
     for logical, spec in resources_of(template, "AWS::DynamoDB::Table").items():
         props = spec["Properties"]
@@ -178,7 +191,11 @@ def provision(
         if "LifecycleConfiguration" in props:
             rules = []
             for rule in stack.resolve(props["LifecycleConfiguration"])["Rules"]:
-                converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+                converted: dict[str, Any] = {
+                    "ID": rule["Id"],
+                    "Status": rule["Status"],
+                    "Filter": {"Prefix": rule.get("Prefix", "")},
+                }
                 if "ExpirationInDays" in rule:
                     converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
                 if "AbortIncompleteMultipartUpload" in rule:

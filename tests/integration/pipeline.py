@@ -8,11 +8,20 @@ from typing import Any
 from tests.helpers import Aws, LambdaContext, call_api, sqs_event, upload
 
 
-def submit(kind: str, plugin_id: str, tool: str, data: bytes, content_type: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
-    status, body, _ = call_api("POST", f"/v1/{kind}/submit", {
-        "plugin_id": plugin_id, "tool": tool, "content_type": content_type, "content_length": len(data),
-        "options": options or {},
-    })
+def submit(
+    kind: str, plugin_id: str, tool: str, data: bytes, content_type: str, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    status, body, _ = call_api(
+        "POST",
+        f"/v1/{kind}/submit",
+        {
+            "plugin_id": plugin_id,
+            "tool": tool,
+            "content_type": content_type,
+            "content_length": len(data),
+            "options": options or {},
+        },
+    )
     assert status == 201, body
     return dict(body)
 
@@ -39,8 +48,14 @@ def job(job_id: str) -> dict[str, Any]:
     return dict(body)
 
 
-def run_video(aws: Aws, data: bytes, plugin_id: str = "frame-counter", tool: str = "count_frames",
-              content_type: str = "video/mp4", options: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_video(
+    aws: Aws,
+    data: bytes,
+    plugin_id: str = "frame-counter",
+    tool: str = "count_frames",
+    content_type: str = "video/mp4",
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     created = submit("video", plugin_id, tool, data, content_type, options)
     upload(created, data)
     ingest(aws)

@@ -15,20 +15,29 @@ from tests.media_factory import MediaFiles
 def test_video_job_runs_end_to_end(aws: Aws, media: MediaFiles) -> None:
     done = run_video(aws, media.mp4v.read_bytes(), options={"label": "square"})
     assert done["status"] == "completed", done
-    assert done["progress"] == 100 and done["compute"] == "lambda" and done["attempt"] == 1
-    assert done["media"]["codec"] == "mpeg4" and done["media"]["frames"] == 30
+    assert done["progress"] == 100
+    assert done["compute"] == "lambda"
+    assert done["attempt"] == 1
+    assert done["media"]["codec"] == "mpeg4"
+    assert done["media"]["frames"] == 30
     assert done["summary"]["frame_count"] == 30
-    assert done["summary"]["detection_count"] == 30 and done["summary"]["classes"] == ["square"]
+    assert done["summary"]["detection_count"] == 30
+    assert done["summary"]["classes"] == ["square"]
     document = results(aws, done["job_id"])
-    assert document["job_id"] == done["job_id"] and document["status"] == "completed"
-    assert document["total_frames"] == 30 and len(document["frames"]) == 30
+    assert document["job_id"] == done["job_id"]
+    assert document["status"] == "completed"
+    assert document["total_frames"] == 30
+    assert len(document["frames"]) == 30
     first = document["frames"][0]["detections"]["tracked_objects"][0]
-    assert first["track_id"] == 1 and len(first["xyxy"]) == 4
+    assert first["track_id"] == 1
+    assert len(first["xyxy"]) == 4
     # result_url is a presigned GET that serves the same document over plain HTTP.
     fetched = requests.get(done["result_url"], timeout=10)
-    assert fetched.status_code == 200 and fetched.json()["total_frames"] == 30
+    assert fetched.status_code == 200
+    assert fetched.json()["total_frames"] == 30
     status, _, headers = call_api("GET", f"/v1/jobs/{done['job_id']}/result")
-    assert status == 302 and f"results/{done['job_id']}.json" in headers["Location"]
+    assert status == 302
+    assert f"results/{done['job_id']}.json" in headers["Location"]
 
 
 def test_image_job_with_a_pydantic_result(aws: Aws, media: MediaFiles) -> None:
@@ -40,9 +49,16 @@ def test_image_job_with_a_pydantic_result(aws: Aws, media: MediaFiles) -> None:
     done = job(created["job_id"])
     assert done["status"] == "completed", done
     document = results(aws, created["job_id"])
-    assert document["plugin_id"] == "text-reader" and document["tool"] == "analyze"
-    assert document["results"]["text"] == "HELLO" and document["results"]["image_size"] == {"bytes": len(data)}
-    assert done["summary"] == {"frame_count": 1, "detection_count": 1, "classes": [], "run_seconds": done["summary"]["run_seconds"]}
+    assert document["plugin_id"] == "text-reader"
+    assert document["tool"] == "analyze"
+    assert document["results"]["text"] == "HELLO"
+    assert document["results"]["image_size"] == {"bytes": len(data)}
+    assert done["summary"] == {
+        "frame_count": 1,
+        "detection_count": 1,
+        "classes": [],
+        "run_seconds": done["summary"]["run_seconds"],
+    }
 
 
 def test_duplicate_s3_event_runs_the_job_once(aws: Aws, media: MediaFiles) -> None:
@@ -52,9 +68,9 @@ def test_duplicate_s3_event_runs_the_job_once(aws: Aws, media: MediaFiles) -> No
     messages = aws.drain("UploadQueue")
     upload_records = [m for m in messages if "ObjectCreated" in m["Body"]]
     assert len(upload_records) == 1
-    import ingest_app
-
     from tests.helpers import LambdaContext, sqs_event
+
+    import ingest_app
 
     twice = sqs_event(upload_records * 2)
     twice["Records"][1]["messageId"] = "second-delivery"
@@ -66,7 +82,8 @@ def test_duplicate_s3_event_runs_the_job_once(aws: Aws, media: MediaFiles) -> No
 
     runner_app.lambda_handler(sqs_event(work * 2), LambdaContext())
     done = job(created["job_id"])
-    assert done["status"] == "completed" and done["attempt"] == 1
+    assert done["status"] == "completed"
+    assert done["attempt"] == 1
 
 
 def test_rejected_upload_fails_the_job_and_deletes_the_object(aws: Aws) -> None:
@@ -75,7 +92,8 @@ def test_rejected_upload_fails_the_job_and_deletes_the_object(aws: Aws) -> None:
     upload(created, data)
     ingest(aws)
     failed = job(created["job_id"])
-    assert failed["status"] == "failed" and failed["error_code"] == "invalid_media"
+    assert failed["status"] == "failed"
+    assert failed["error_code"] == "invalid_media"
     assert "unrecognised file format" in failed["error_message"]
     assert "Contents" not in aws.s3.list_objects_v2(Bucket=aws.bucket, Prefix="uploads/")
     assert aws.drain("WorkQueue") == []
@@ -97,20 +115,26 @@ def test_type_and_size_are_enforced_again_on_arrival(aws: Aws, media: MediaFiles
     too_big = submit("video", "frame-counter", "count_frames", data[:1000], "video/mp4")
     upload(too_big, data)
     ingest(aws)
-    assert "uploaded as 'video/quicktime' but the job declared 'video/mp4'" in job(wrong_type["job_id"])["error_message"]
+    assert (
+        "uploaded as 'video/quicktime' but the job declared 'video/mp4'" in job(wrong_type["job_id"])["error_message"]
+    )
     assert f"the upload is {len(data)} bytes, more than the 1000 declared" in job(too_big["job_id"])["error_message"]
 
 
 def test_plugin_exception_ends_failed_with_its_message(aws: Aws, media: MediaFiles) -> None:
     failed = run_video(aws, media.mp4v.read_bytes(), plugin_id="crasher", tool="explode")
-    assert failed["status"] == "failed" and failed["error_code"] == "plugin_error"
+    assert failed["status"] == "failed"
+    assert failed["error_code"] == "plugin_error"
     assert failed["error_message"] == "RuntimeError: model weights are corrupt at layer 7"
     assert failed["compute"] == "lambda"  # asks for a GPU, but no Batch queue is configured here
 
 
 def test_image_tool_refuses_a_video_at_submit(aws: Aws) -> None:
-    status, body, _ = call_api("POST", "/v1/video/submit", {
-        "plugin_id": "text-reader", "tool": "analyze", "content_type": "video/mp4", "content_length": 100})
+    status, body, _ = call_api(
+        "POST",
+        "/v1/video/submit",
+        {"plugin_id": "text-reader", "tool": "analyze", "content_type": "video/mp4", "content_length": 100},
+    )
     assert status == 422
     assert body == {"detail": "tool 'analyze' of plugin 'text-reader' does not take video input (it takes image)"}
 
@@ -135,12 +159,41 @@ def test_ocr_style_plugin_raises_value_error_for_a_video_tool_at_run_time(aws: A
 
 def test_submit_errors_use_forgesyte_detail_shape(aws: Aws) -> None:
     cases = [
-        ({"plugin_id": "nope", "tool": "x", "content_type": "video/mp4", "content_length": 1}, 400, "Unknown plugin_id 'nope'"),
-        ({"plugin_id": "frame-counter", "tool": "x", "content_type": "video/mp4", "content_length": 1}, 400, "has no tool 'x'"),
-        ({"plugin_id": "frame-counter", "tool": "count_frames", "content_type": "video/mp4"}, 400, "missing field(s): content_length"),
-        ({"plugin_id": "frame-counter", "tool": "count_frames", "content_type": "video/webm", "content_length": 5}, 422, "'video/webm' is not accepted"),
-        ({"plugin_id": "frame-counter", "tool": "count_frames", "content_type": "video/mp4", "content_length": 10**12}, 413, "limited to 2147483648 bytes"),
-        ({"plugin_id": "frame-counter", "tool": "count_frames", "content_type": "video/mp4", "content_length": -1}, 400, "positive integer"),
+        (
+            {"plugin_id": "nope", "tool": "x", "content_type": "video/mp4", "content_length": 1},
+            400,
+            "Unknown plugin_id 'nope'",
+        ),
+        (
+            {"plugin_id": "frame-counter", "tool": "x", "content_type": "video/mp4", "content_length": 1},
+            400,
+            "has no tool 'x'",
+        ),
+        (
+            {"plugin_id": "frame-counter", "tool": "count_frames", "content_type": "video/mp4"},
+            400,
+            "missing field(s): content_length",
+        ),
+        (
+            {"plugin_id": "frame-counter", "tool": "count_frames", "content_type": "video/webm", "content_length": 5},
+            422,
+            "'video/webm' is not accepted",
+        ),
+        (
+            {
+                "plugin_id": "frame-counter",
+                "tool": "count_frames",
+                "content_type": "video/mp4",
+                "content_length": 10**12,
+            },
+            413,
+            "limited to 2147483648 bytes",
+        ),
+        (
+            {"plugin_id": "frame-counter", "tool": "count_frames", "content_type": "video/mp4", "content_length": -1},
+            400,
+            "positive integer",
+        ),
     ]
     for body, expected_status, expected_text in cases:
         status, payload, _ = call_api("POST", "/v1/video/submit", body)
@@ -149,9 +202,11 @@ def test_submit_errors_use_forgesyte_detail_shape(aws: Aws) -> None:
     status, payload, _ = call_api("POST", "/v1/video/submit", "{not json")
     assert (status, payload) == (400, {"detail": "the request body is not valid JSON"})
     status, payload, _ = call_api("GET", "/v1/jobs/00000000-0000-4000-8000-000000000000")
-    assert status == 404 and payload == {"detail": "Job 00000000-0000-4000-8000-000000000000 not found"}
+    assert status == 404
+    assert payload == {"detail": "Job 00000000-0000-4000-8000-000000000000 not found"}
     status, payload, _ = call_api("GET", "/v1/nowhere")
-    assert status == 404 and "no route" in payload["detail"]
+    assert status == 404
+    assert "no route" in payload["detail"]
 
 
 def test_presigned_post_policy_limits_key_type_and_size(aws: Aws) -> None:
@@ -170,11 +225,16 @@ def test_presigned_post_policy_limits_key_type_and_size(aws: Aws) -> None:
 def test_listing_filters_by_status_and_pages_with_a_cursor(aws: Aws, media: MediaFiles) -> None:
     ids = [submit("image", "text-reader", "analyze", b"x" * 10, "image/png")["job_id"] for _ in range(3)]
     status, page, _ = call_api("GET", "/v1/jobs", query={"status": "pending", "limit": "2"})
-    assert status == 200 and len(page["jobs"]) == 2 and page["next_cursor"]
-    status, rest, _ = call_api("GET", "/v1/jobs", query={"status": "pending", "limit": "2", "cursor": page["next_cursor"]})
+    assert status == 200
+    assert len(page["jobs"]) == 2
+    assert page["next_cursor"]
+    status, rest, _ = call_api(
+        "GET", "/v1/jobs", query={"status": "pending", "limit": "2", "cursor": page["next_cursor"]}
+    )
     assert status == 200
     seen = [j["job_id"] for j in page["jobs"] + rest["jobs"]]
-    assert sorted(seen) == sorted(ids) and len(set(seen)) == 3
+    assert sorted(seen) == sorted(ids)
+    assert len(set(seen)) == 3
     assert seen[0] == ids[-1], "newest first"
     assert call_api("GET", "/v1/jobs", query={"status": "running"})[1]["jobs"] == []
     assert call_api("GET", "/v1/jobs", query={"status": "bogus"})[0] == 400
@@ -184,17 +244,21 @@ def test_listing_filters_by_status_and_pages_with_a_cursor(aws: Aws, media: Medi
 def test_cancel_and_its_conflict(aws: Aws) -> None:
     created = submit("image", "text-reader", "analyze", b"x" * 10, "image/png")
     status, body, _ = call_api("POST", f"/v1/jobs/{created['job_id']}/cancel")
-    assert status == 200 and body["status"] == "cancelled"
+    assert status == 200
+    assert body["status"] == "cancelled"
     status, body, _ = call_api("POST", f"/v1/jobs/{created['job_id']}/cancel")
-    assert status == 409 and "is cancelled" in body["detail"]
+    assert status == 409
+    assert "is cancelled" in body["detail"]
     assert call_api("GET", f"/v1/jobs/{created['job_id']}/result")[0] == 409
 
 
 def test_plugins_manifest_and_health(aws: Aws) -> None:
     status, body, _ = call_api("GET", "/v1/plugins")
-    assert status == 200 and "frame-counter" in [p["id"] for p in body["plugins"]]
+    assert status == 200
+    assert "frame-counter" in [p["id"] for p in body["plugins"]]
     status, manifest, _ = call_api("GET", "/v1/plugins/frame-counter/manifest")
-    assert status == 200 and [t["id"] for t in manifest["tools"]] == ["count_frames", "image_size"]
+    assert status == 200
+    assert [t["id"] for t in manifest["tools"]] == ["count_frames", "image_size"]
     assert call_api("GET", "/v1/plugins/nope/manifest")[0] == 404
     assert call_api("GET", "/v1/health")[1] == {"status": "ok", "plugins": 4}
 
@@ -207,9 +271,9 @@ def test_cors_is_limited_to_the_configured_origins(aws: Aws) -> None:
 
 
 def test_test_events_and_foreign_keys_are_dropped(aws: Aws) -> None:
-    import ingest_app
-
     from tests.helpers import LambdaContext, load_event
+
+    import ingest_app
 
     assert ingest_app.lambda_handler(load_event("s3-test-event-sqs.json"), LambdaContext()) == {"batchItemFailures": []}
     aws.s3.put_object(Bucket=aws.bucket, Key="uploads/not-a-job/input", Body=b"x")

@@ -8,9 +8,8 @@ from datetime import timedelta
 from forgesyte_core import wiring
 from forgesyte_core.jobs.model import JobStatus
 from forgesyte_core.jobs.store import utcnow
-from tests.helpers import Aws, LambdaContext, load_event
+from tests.helpers import Aws, LambdaContext, load_event, upload
 from tests.integration.pipeline import ingest, job, submit
-from tests.helpers import upload
 from tests.media_factory import MediaFiles
 
 
@@ -36,8 +35,10 @@ def test_batch_failure_event_fails_the_job(aws: Aws, media: MediaFiles) -> None:
     event["detail"]["parameters"]["job_id"] = job_id
     assert reconcile(event) == {"failed": 1}
     failed = job(job_id)
-    assert failed["status"] == "failed" and failed["error_code"] == "batch_failed"
-    assert "OutOfMemoryError" in failed["error_message"] and "exit code 137" in failed["error_message"]
+    assert failed["status"] == "failed"
+    assert failed["error_code"] == "batch_failed"
+    assert "OutOfMemoryError" in failed["error_message"]
+    assert "exit code 137" in failed["error_message"]
     assert reconcile(event) == {"failed": 0}, "a repeated event changes nothing"
 
 
@@ -55,10 +56,11 @@ def test_batch_event_found_by_job_name_and_other_jobs_ignored(aws: Aws, media: M
 def test_dead_letter_fails_the_job(aws: Aws, media: MediaFiles) -> None:
     job_id = queued_job(aws, media)
     event = load_event("work-dead-letter.json")
-    event["Records"][0]["body"] = '{"job_id": "%s"}' % job_id
+    event["Records"][0]["body"] = f'{{"job_id": "{job_id}"}}'
     assert reconcile(event) == {"dead_letters": 1, "failed": 1}
     failed = job(job_id)
-    assert failed["error_code"] == "runner_failed" and "after 3 attempts" in failed["error_message"]
+    assert failed["error_code"] == "runner_failed"
+    assert "after 3 attempts" in failed["error_message"]
 
 
 def test_sweep_fails_silent_runners_and_expired_uploads_only(aws: Aws, media: MediaFiles) -> None:
@@ -69,10 +71,12 @@ def test_sweep_fails_silent_runners_and_expired_uploads_only(aws: Aws, media: Me
     store.transition(alive, JobStatus.RUNNING, heartbeat_at=utcnow())
     expired = submit("image", "text-reader", "analyze", b"x", "image/png")["job_id"]
     item = store._item_cls.get(expired)
-    item.update(actions=[
-        store._item_cls.created_at.set(utcnow() - timedelta(hours=2)),
-        store._item_cls.upload_expires_at.set(utcnow() - timedelta(hours=1)),
-    ])
+    item.update(
+        actions=[
+            store._item_cls.created_at.set(utcnow() - timedelta(hours=2)),
+            store._item_cls.upload_expires_at.set(utcnow() - timedelta(hours=1)),
+        ]
+    )
     fresh = submit("image", "text-reader", "analyze", b"x", "image/png")["job_id"]
 
     result = reconcile(load_event("schedule.json"))
@@ -80,7 +84,8 @@ def test_sweep_fails_silent_runners_and_expired_uploads_only(aws: Aws, media: Me
     assert job(stale)["error_code"] == "timeout"
     assert job(expired)["error_code"] == "upload_expired"
     assert "submit the job again" in job(expired)["error_message"]
-    assert job(alive)["status"] == "running" and job(fresh)["status"] == "pending"
+    assert job(alive)["status"] == "running"
+    assert job(fresh)["status"] == "pending"
 
 
 def test_sweep_fails_jobs_queued_too_long(aws: Aws, media: MediaFiles) -> None:

@@ -29,7 +29,9 @@ def test_batch_entrypoint_runs_a_job(aws: Aws, media: MediaFiles, monkeypatch: p
     monkeypatch.setenv("AWS_BATCH_JOB_ID", "batch-run-42")
     assert main([job_id]) == 0
     done = job(job_id)
-    assert done["status"] == "completed" and done["compute"] == "batch" and done["compute_run_id"] == "batch-run-42"
+    assert done["status"] == "completed"
+    assert done["compute"] == "batch"
+    assert done["compute_run_id"] == "batch-run-42"
     assert results(aws, job_id)["total_frames"] == 30
     assert main([job_id]) == 0, "a second start finds the job taken and does nothing"
     assert main([]) == 2
@@ -52,7 +54,8 @@ def test_progress_is_throttled_and_is_the_heartbeat(aws: Aws, media: MediaFiles)
         reporter(second + 1, 10)
     assert reporter.writes == 2  # at t=2.0 and t=4.0
     current = store.get(job_id)
-    assert current.progress == 90 and current.heartbeat_at is not None
+    assert current.progress == 90
+    assert current.heartbeat_at is not None
 
 
 def test_cancel_during_a_run_stops_the_plugin(aws: Aws, media: MediaFiles, monkeypatch: pytest.MonkeyPatch) -> None:

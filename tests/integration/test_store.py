@@ -15,8 +15,17 @@ from tests.helpers import Aws
 
 
 def new_job(store: JobStore) -> str:
-    job = store.create(plugin_id="p", tool="t", job_type="video", content_type="video/mp4", declared_bytes=10,
-                       options={"k": [1, 2]}, upload_expiry_s=60, ttl_days=1, input_key_for=input_key)
+    job = store.create(
+        plugin_id="p",
+        tool="t",
+        job_type="video",
+        content_type="video/mp4",
+        declared_bytes=10,
+        options={"k": [1, 2]},
+        upload_expiry_s=60,
+        ttl_days=1,
+        input_key_for=input_key,
+    )
     return job.job_id
 
 
@@ -24,7 +33,8 @@ def test_create_and_read_back(aws: Aws) -> None:
     store = wiring.job_store()
     job_id = new_job(store)
     job = store.get(job_id)
-    assert job.status == JobStatus.PENDING and job.options == {"k": [1, 2]}
+    assert job.status == JobStatus.PENDING
+    assert job.options == {"k": [1, 2]}
     assert job.input_key == f"uploads/{job_id}/input"
     assert abs((job.expires_at - job.created_at).total_seconds() - 86400) < 1  # TTL keeps whole seconds
     item = aws.dynamodb.get_item(TableName=aws.stack.physical["JobsTable"], Key={"job_id": {"S": job_id}})["Item"]

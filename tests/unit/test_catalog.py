@@ -17,7 +17,8 @@ def test_tool_input_kinds_follow_forgesyte_conventions() -> None:
     assert tool_input_kinds({"input_types": ["image_bytes"]}) == {"image"}
     assert tool_input_kinds({"input_types": ["image", "video"]}) == {"image", "video"}
     assert tool_input_kinds({}) == set()
-    assert tool_needs_gpu({"capabilities": ["gpu"]}) and not tool_needs_gpu({"capabilities": ["tracking"]})
+    assert tool_needs_gpu({"capabilities": ["gpu"]})
+    assert not tool_needs_gpu({"capabilities": ["tracking"]})
 
 
 def test_lookups_and_their_errors(test_catalog: Path) -> None:

@@ -18,9 +18,20 @@ GPU_TOOL: dict[str, Any] = {"id": "t", "input_types": ["video"], "capabilities":
 
 
 def job(duration: float = 10.0, job_type: str = "video") -> Job:
-    return Job(job_id="11111111-1111-4111-8111-111111111111", plugin_id="p", tool="t", job_type=job_type,
-               input_key="k", content_type="video/mp4", declared_bytes=1, created_at=NOW, updated_at=NOW,
-               upload_expires_at=NOW, expires_at=NOW, media={"duration": duration})
+    return Job(
+        job_id="11111111-1111-4111-8111-111111111111",
+        plugin_id="p",
+        tool="t",
+        job_type=job_type,
+        input_key="k",
+        content_type="video/mp4",
+        declared_bytes=1,
+        created_at=NOW,
+        updated_at=NOW,
+        upload_expires_at=NOW,
+        expires_at=NOW,
+        media={"duration": duration},
+    )
 
 
 @pytest.mark.parametrize(
@@ -38,7 +49,8 @@ def job(duration: float = 10.0, job_type: str = "video") -> Job:
 )
 def test_routing(mode: str, duration: float, tool: dict[str, Any], batch: bool, expected: str) -> None:
     backend, why = RoutingPolicy(mode, 300, batch).route(job(duration), tool)
-    assert backend == expected and why
+    assert backend == expected
+    assert why
 
 
 def test_images_are_never_long_videos() -> None:
@@ -52,8 +64,14 @@ def test_batch_launcher_names_the_job_after_its_id() -> None:
         stub.add_response(
             "submit_job",
             {"jobName": "forgesyte-" + the_job.job_id, "jobId": "run-1"},
-            {"jobName": "forgesyte-" + the_job.job_id, "jobQueue": "q", "jobDefinition": "d",
-             "parameters": {"job_id": the_job.job_id}, "tags": {"forgesyte:job_id": the_job.job_id}, "propagateTags": True},
+            {
+                "jobName": "forgesyte-" + the_job.job_id,
+                "jobQueue": "q",
+                "jobDefinition": "d",
+                "parameters": {"job_id": the_job.job_id},
+                "tags": {"forgesyte:job_id": the_job.job_id},
+                "propagateTags": True,
+            },
         )
         assert BatchLauncher(batch, "q", "d").launch(the_job) == "run-1"
     assert job_id_from_batch_name("forgesyte-" + the_job.job_id) == the_job.job_id
@@ -64,6 +82,9 @@ def test_work_queue_launcher_sends_the_job_id() -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     the_job = job()
     with Stubber(sqs) as stub:
-        stub.add_response("send_message", {"MessageId": "m-1"},
-                          {"QueueUrl": "https://q", "MessageBody": '{"job_id": "%s"}' % the_job.job_id})
+        stub.add_response(
+            "send_message",
+            {"MessageId": "m-1"},
+            {"QueueUrl": "https://q", "MessageBody": f'{{"job_id": "{the_job.job_id}"}}'},
+        )
         assert WorkQueueLauncher(sqs, "https://q").launch(the_job) == "m-1"

@@ -12,7 +12,9 @@ from forgesyte_core.media import BytesSource, FileSource, Limits, probe_media
 from forgesyte_dev.mp4_tools import box, ftyp, pad_mp4, top_level_boxes
 from tests.media_factory import MediaFiles, needs_ffmpeg
 
-LIMITS = Limits(max_bytes=4 * 1024**3, max_video_seconds=3600, max_video_pixels=3840 * 2160, max_image_pixels=50_000_000)
+LIMITS = Limits(
+    max_bytes=4 * 1024**3, max_video_seconds=3600, max_video_pixels=3840 * 2160, max_image_pixels=50_000_000
+)
 
 
 def probe_bytes(data: bytes, limits: Limits = LIMITS) -> object:
@@ -57,7 +59,8 @@ def test_hevc_and_quicktime_are_accepted(media: MediaFiles) -> None:
 @needs_ffmpeg
 def test_fragmented_mp4_is_refused_with_a_remux_hint(media: MediaFiles) -> None:
     reason = reject_reason(media.fragmented.read_bytes())
-    assert "fragmented MP4" in reason and "faststart" in reason
+    assert "fragmented MP4" in reason
+    assert "faststart" in reason
 
 
 @needs_ffmpeg
@@ -76,7 +79,8 @@ def test_moov_after_a_2_gib_mdat_costs_few_requests(media: MediaFiles, tmp_path:
     padded = pad_mp4(source, tmp_path / "padded.mp4", 2 * 1024**3)
     assert padded.stat().st_size == 2 * 1024**3
     info, cache = probe_media(FileSource(padded), LIMITS)
-    assert info.frames == 30 and info.bytes == 2 * 1024**3
+    assert info.frames == 30
+    assert info.bytes == 2 * 1024**3
     assert cache.requests <= 4
     assert cache.bytes_read <= 256 * 1024
 
@@ -92,13 +96,15 @@ def test_a_200_kib_moov_after_the_mdat_fits_the_read_budget(tmp_path: Path) -> N
         out.write(moov)
     info, cache = probe_media(FileSource(path), LIMITS)
     assert info.frames == 10
-    assert cache.requests <= 4 and cache.bytes_read <= 256 * 1024
+    assert cache.requests <= 4
+    assert cache.bytes_read <= 256 * 1024
 
 
 def test_truncated_upload_is_named_as_such(media: MediaFiles) -> None:
     data = media.mp4v.read_bytes()
     reason = reject_reason(data[: len(data) - 100])
-    assert reason.startswith("truncated") and "incomplete" in reason
+    assert reason.startswith("truncated")
+    assert "incomplete" in reason
 
 
 def test_file_without_moov_is_refused() -> None:
@@ -136,11 +142,22 @@ def _full(version_flags: int, payload: bytes) -> bytes:
     return struct.pack(">I", version_flags) + payload
 
 
-def _moov(frames: int, timescale: int = 1000, duration: int = 1000, width: int = 64, height: int = 48,
-          codec: str = "avc1", extra: bytes = b"") -> bytes:
+def _moov(
+    frames: int,
+    timescale: int = 1000,
+    duration: int = 1000,
+    width: int = 64,
+    height: int = 48,
+    codec: str = "avc1",
+    extra: bytes = b"",
+) -> bytes:
     stts = box("stts", _full(0, struct.pack(">III", 1, frames, duration // max(frames, 1))))
-    return box("moov", box("mvhd", _full(0, struct.pack(">IIII", 0, 0, timescale, duration)) + b"\0" * 80)
-               + _trak(frames, timescale, duration, width, height, codec, stts) + extra)
+    return box(
+        "moov",
+        box("mvhd", _full(0, struct.pack(">IIII", 0, 0, timescale, duration)) + b"\0" * 80)
+        + _trak(frames, timescale, duration, width, height, codec, stts)
+        + extra,
+    )
 
 
 def _trak(frames: int, timescale: int, duration: int, width: int, height: int, codec: str, stts: bytes) -> bytes:
@@ -148,8 +165,12 @@ def _trak(frames: int, timescale: int, duration: int, width: int, height: int, c
     stsd = box("stsd", _full(0, struct.pack(">I", 1)) + entry)
     stsz = box("stsz", _full(0, struct.pack(">II", 0, frames)) + b"\0\0\0\1" * frames)
     stbl = box("stbl", stsd + stts + stsz)
-    mdia = box("mdia", box("mdhd", _full(0, struct.pack(">IIII", 0, 0, timescale, duration)) + b"\0" * 4)
-               + box("hdlr", _full(0, b"\0\0\0\0vide" + b"\0" * 12)) + box("minf", stbl))
+    mdia = box(
+        "mdia",
+        box("mdhd", _full(0, struct.pack(">IIII", 0, 0, timescale, duration)) + b"\0" * 4)
+        + box("hdlr", _full(0, b"\0\0\0\0vide" + b"\0" * 12))
+        + box("minf", stbl),
+    )
     tkhd = box("tkhd", _full(0, b"\0" * 72 + struct.pack(">II", width << 16, height << 16)))
     return box("trak", tkhd + mdia)
 
@@ -162,9 +183,15 @@ HOSTILE = {
     "moov before ftyp": (box("moov", b"") + ftyp(), "QuickTime file without an 'ftyp' box"),
     "box smaller than its header": (ftyp() + struct.pack(">I4s", 4, b"free"), "declares 4 bytes"),
     "64-bit size larger than the file": (ftyp() + struct.pack(">I4sQ", 1, b"mdat", 2**62), "truncated"),
-    "binary garbage as a box type": (ftyp() + struct.pack(">I4s", 16, b"\x00\x01\x02\x03") + b"\0" * 8, "not an ISO-BMFF box"),
+    "binary garbage as a box type": (
+        ftyp() + struct.pack(">I4s", 16, b"\x00\x01\x02\x03") + b"\0" * 8,
+        "not an ISO-BMFF box",
+    ),
     "child overruns moov": (ftyp() + box("moov", struct.pack(">I4s", 500, b"trak")), "overruns its parent"),
-    "stts claims a billion entries": (ftyp() + _moov_with_stts(struct.pack(">II", 0, 10**9)), "claims 1000000000 entries"),
+    "stts claims a billion entries": (
+        ftyp() + _moov_with_stts(struct.pack(">II", 0, 10**9)),
+        "claims 1000000000 entries",
+    ),
     "a flood of empty boxes in moov": (ftyp() + box("moov", box("free") * 20_001), "more than 20000 boxes"),
     "second ftyp": (ftyp() + ftyp(), "second 'ftyp'"),
     "huge ftyp": (box("ftyp", b"isom" + b"\0" * 5000), "'ftyp' box of"),

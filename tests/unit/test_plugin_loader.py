@@ -13,7 +13,8 @@ from forgesyte_core.plugins import GROUP, PluginRegistry
 def test_installed_test_plugins_are_discovered_and_loaded() -> None:
     registry = PluginRegistry()
     record = registry.load("frame-counter")
-    assert record.loaded and record.distribution == "forgesyte-test-plugins"
+    assert record.loaded
+    assert record.distribution == "forgesyte-test-plugins"
     assert record.manifest["id"] == "frame-counter"
     assert registry.load("frame-counter").instance is record.instance  # loaded once
 

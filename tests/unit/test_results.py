@@ -38,8 +38,14 @@ def test_to_jsonable_handles_numpy_pydantic_dataclasses_and_non_finite() -> None
         "raw": b"abc",
     }
     assert to_jsonable(value) == {
-        "arr": [[1, 2], [3, 4]], "scalar": 0.5, "count": 3, "model": {"label": "car", "score": 0.9},
-        "point": {"x": 1, "y": 2}, "nan": None, "tuple": [1, 2], "raw": "<3 bytes>",
+        "arr": [[1, 2], [3, 4]],
+        "scalar": 0.5,
+        "count": 3,
+        "model": {"label": "car", "score": 0.9},
+        "point": {"x": 1, "y": 2},
+        "nan": None,
+        "tuple": [1, 2],
+        "raw": "<3 bytes>",
     }
 
 
@@ -63,9 +69,13 @@ def _frames(count: int) -> Any:
 
 def test_video_results_stream_an_iterator_of_frames() -> None:
     out = io.StringIO()
-    summary = write_video_results(out, {"job_id": "j", "status": "completed"}, {"total_frames": 5, "fps": 25.0, "frames": _frames(5)})
+    summary = write_video_results(
+        out, {"job_id": "j", "status": "completed"}, {"total_frames": 5, "fps": 25.0, "frames": _frames(5)}
+    )
     document = json.loads(out.getvalue())
-    assert document["job_id"] == "j" and document["total_frames"] == 5 and len(document["frames"]) == 5
+    assert document["job_id"] == "j"
+    assert document["total_frames"] == 5
+    assert len(document["frames"]) == 5
     assert document["frames"][4]["detections"]["tracked_objects"][0]["xyxy"] == [0.0, 0.0, 0.0, 0.0]
     assert summary.to_dict() == {"frame_count": 5, "detection_count": 5, "classes": ["car", "person"]}
 
@@ -86,6 +96,12 @@ def test_video_results_without_frames_and_from_a_pydantic_model() -> None:
 
 def test_image_results_follow_forgesyte_shape() -> None:
     out = io.StringIO()
-    summary = write_image_results(out, {"plugin_id": "ocr", "tool": "analyze"}, {"detections": [{"label": "cat"}, {"label": "dog"}]})
-    assert json.loads(out.getvalue()) == {"plugin_id": "ocr", "tool": "analyze", "results": {"detections": [{"label": "cat"}, {"label": "dog"}]}}
+    summary = write_image_results(
+        out, {"plugin_id": "ocr", "tool": "analyze"}, {"detections": [{"label": "cat"}, {"label": "dog"}]}
+    )
+    assert json.loads(out.getvalue()) == {
+        "plugin_id": "ocr",
+        "tool": "analyze",
+        "results": {"detections": [{"label": "cat"}, {"label": "dog"}]},
+    }
     assert summary.to_dict() == {"frame_count": 1, "detection_count": 2, "classes": ["cat", "dog"]}

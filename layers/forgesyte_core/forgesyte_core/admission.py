@@ -57,14 +57,19 @@ class Admission:
         if job_type not in tool_input_kinds(tool):
             accepted = ", ".join(sorted(tool_input_kinds(tool))) or "nothing"
             raise Unprocessable(
-                f"tool '{request.tool}' of plugin '{request.plugin_id}' does not take {job_type} input (it takes {accepted})"
+                f"tool '{request.tool}' of plugin '{request.plugin_id}' does not take {job_type} input"
+                f" (it takes {accepted})"
             )
         if request.content_type not in CONTENT_TYPES[job_type]:
             allowed = ", ".join(sorted(CONTENT_TYPES[job_type]))
-            raise Unprocessable(f"content_type {request.content_type!r} is not accepted for {job_type} jobs ({allowed})")
+            raise Unprocessable(
+                f"content_type {request.content_type!r} is not accepted for {job_type} jobs ({allowed})"
+            )
         limit = self.max_bytes(job_type)
         if request.content_length > limit:
-            raise PayloadTooLarge(f"{job_type} uploads are limited to {limit} bytes; this one declares {request.content_length}")
+            raise PayloadTooLarge(
+                f"{job_type} uploads are limited to {limit} bytes; this one declares {request.content_length}"
+            )
         expiry = self.settings.upload_url_expiry_s
         job = self.store.create(
             plugin_id=request.plugin_id,

@@ -56,16 +56,18 @@ class PluginCatalog:
 
     def manifest(self, plugin_id: str) -> dict[str, Any]:
         try:
-            return self.manifests[plugin_id]
+            manifest: dict[str, Any] = self.manifests[plugin_id]
         except KeyError:
             raise NotFound(f"Plugin '{plugin_id}' not found") from None
+        return manifest
 
     def tool(self, plugin_id: str, tool_id: str) -> dict[str, Any]:
         manifest = self.manifests.get(plugin_id)
         if manifest is None:
             known = ", ".join(sorted(self.manifests)) or "none"
             raise BadRequest(f"Unknown plugin_id '{plugin_id}' (available: {known})")
-        for tool in manifest.get("tools", []):
+        tools_listed: list[dict[str, Any]] = manifest.get("tools", [])
+        for tool in tools_listed:
             if tool["id"] == tool_id:
                 return tool
         tools = ", ".join(t["id"] for t in manifest.get("tools", []))

@@ -18,7 +18,8 @@ def client(service: str) -> Any:
     from botocore.config import Config
 
     config = Config(retries={"mode": "standard", "max_attempts": 5}, signature_version="s3v4")
-    return boto3.session.Session().client(service, region_name=get_settings().region, config=config)
+    session: Any = boto3.session.Session()  # untyped: the service name is only known at run time
+    return session.client(service, region_name=get_settings().region, config=config)
 
 
 def reset_clients() -> None:

@@ -61,9 +61,7 @@ class WorkQueueLauncher:
         self._sqs, self._queue_url = sqs, queue_url
 
     def launch(self, job: Job) -> str:
-        response = self._sqs.send_message(
-            QueueUrl=self._queue_url, MessageBody=json.dumps({"job_id": job.job_id})
-        )
+        response = self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps({"job_id": job.job_id}))
         return str(response["MessageId"])
 
 

@@ -6,6 +6,7 @@ line. A rejected upload fails its job with ``invalid_media`` and a reason, and t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -110,10 +111,14 @@ class Ingest:
 
     def _validate(self, job: Job, size: int, content_type: str) -> dict[str, Any]:
         if content_type.lower() != job.content_type:
-            raise InvalidMedia(f"uploaded as {content_type or 'no content type'!r} but the job declared {job.content_type!r}")
+            raise InvalidMedia(
+                f"uploaded as {content_type or 'no content type'!r} but the job declared {job.content_type!r}"
+            )
         if size > job.declared_bytes:
             raise InvalidMedia(f"the upload is {size} bytes, more than the {job.declared_bytes} declared")
-        info, cache = probe_media(self.storage.source(job.input_key, size), media_limits(self.settings, job.job_type), job.job_type)
+        info, cache = probe_media(
+            self.storage.source(job.input_key, size), media_limits(self.settings, job.job_type), job.job_type
+        )
         log.info("probed %s: %s (%d requests, %d bytes)", job.input_key, info, cache.requests, cache.bytes_read)
         return info.to_dict()
 
@@ -121,8 +126,11 @@ class Ingest:
         log.info("rejecting upload for job %s: %s", job.job_id, reason)
         try:
             self.store.transition(
-                job.job_id, JobStatus.FAILED, expected=(JobStatus.PENDING,),
-                error_code=InvalidMedia.code, error_message=reason,
+                job.job_id,
+                JobStatus.FAILED,
+                expected=(JobStatus.PENDING,),
+                error_code=InvalidMedia.code,
+                error_message=reason,
             )
         except TransitionConflict as exc:
             log.info("job changed while rejecting: %s", exc)
@@ -139,12 +147,13 @@ class Ingest:
         except Exception as exc:  # no launch means no run: say so on the job
             log.exception("dispatch failed")
             self.store.transition(
-                job.job_id, JobStatus.FAILED, expected=(JobStatus.QUEUED,),
-                error_code="dispatch_failed", error_message=f"could not start the job on {backend}: {exc}",
+                job.job_id,
+                JobStatus.FAILED,
+                expected=(JobStatus.QUEUED,),
+                error_code="dispatch_failed",
+                error_message=f"could not start the job on {backend}: {exc}",
             )
             return "failed"
-        try:
+        with contextlib.suppress(TransitionConflict):  # the runner claimed it already and recorded its backend
             self.store.set_fields(job.job_id, JobStatus.QUEUED, compute=backend, compute_run_id=run_id)
-        except TransitionConflict:
-            pass  # the runner claimed it already and recorded its own backend
         return "queued"

@@ -8,6 +8,7 @@ is reported with the reason, not loaded, and never crashes the caller.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -108,9 +109,9 @@ class PluginRegistry:
                 eps[ep.name] = ep
                 self._records[ep.name] = PluginRecord(ep.name, ep.value, dist, version)
             for plugin_id, dists in self._duplicates.items():
-                self._records[plugin_id].error = (
-                    f"plugin id '{plugin_id}' is claimed by more than one distribution: {', '.join(dists)}"
-                )
+                self._records[
+                    plugin_id
+                ].error = f"plugin id '{plugin_id}' is claimed by more than one distribution: {', '.join(dists)}"
             self._eps = eps
         return self._records
 
@@ -128,10 +129,8 @@ class PluginRegistry:
     def load_all(self) -> list[PluginRecord]:
         """Try every discovered plugin; failures are recorded on their records, never raised."""
         for plugin_id in self.records():
-            try:
+            with contextlib.suppress(PluginLoadError):
                 self.load(plugin_id)
-            except PluginLoadError:
-                pass
         return list(self.records().values())
 
     def _instantiate(self, record: PluginRecord) -> None:

@@ -42,7 +42,9 @@ class Reconciler:
         """An EventBridge "Batch Job State Change" detail; only FAILED ends a job here."""
         if detail.get("status") != "FAILED":
             return False
-        job_id = (detail.get("parameters") or {}).get("job_id") or job_id_from_batch_name(str(detail.get("jobName", "")))
+        job_id = (detail.get("parameters") or {}).get("job_id") or job_id_from_batch_name(
+            str(detail.get("jobName", ""))
+        )
         if not job_id:
             log.info("ignoring Batch job %s: not a ForgeSyte job", detail.get("jobName"))
             return False
@@ -57,7 +59,9 @@ class Reconciler:
     def dead_letter(self, job_id: str, receive_count: int | None = None) -> bool:
         """A work-queue message the runner could not process within its retries."""
         tries = f" after {receive_count} attempts" if receive_count else ""
-        return self.fail(job_id, "runner_failed", f"the runner could not process the job{tries} (Lambda crash or timeout)")
+        return self.fail(
+            job_id, "runner_failed", f"the runner could not process the job{tries} (Lambda crash or timeout)"
+        )
 
     def sweep(self, now: datetime | None = None) -> SweepReport:
         now = now or utcnow()
@@ -67,7 +71,8 @@ class Reconciler:
         for job in self.store.iter_status(JobStatus.RUNNING):
             last = job.heartbeat_at or job.updated_at
             if last < heartbeat_cutoff and self.fail(
-                job.job_id, "timeout",
+                job.job_id,
+                "timeout",
                 f"no progress from the runner for {s.heartbeat_timeout_s} s (it crashed or timed out)",
                 expected=(JobStatus.RUNNING,),
             ):
@@ -75,7 +80,8 @@ class Reconciler:
         queued_cutoff = now - timedelta(seconds=s.queued_timeout_s)
         for job in self.store.iter_status(JobStatus.QUEUED, created_before=queued_cutoff):
             if job.updated_at < queued_cutoff and self.fail(
-                job.job_id, "dispatch_timeout",
+                job.job_id,
+                "dispatch_timeout",
                 f"the job waited more than {s.queued_timeout_s} s for a runner to start",
                 expected=(JobStatus.QUEUED,),
             ):
@@ -83,10 +89,10 @@ class Reconciler:
         grace = timedelta(seconds=s.upload_grace_s)
         for job in self.store.iter_status(JobStatus.PENDING, created_before=now - grace):
             if job.upload_expires_at + grace < now and self.fail(
-                job.job_id, "upload_expired",
+                job.job_id,
+                "upload_expired",
                 "no upload arrived before the upload URL expired; submit the job again",
                 expected=(JobStatus.PENDING,),
             ):
                 report.failed["pending"].append(job.job_id)
         return report
-

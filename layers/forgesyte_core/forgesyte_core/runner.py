@@ -35,7 +35,9 @@ class ProgressReporter:
     (cancelled, or failed by the sweep) the write loses its condition and the plugin is stopped.
     """
 
-    def __init__(self, store: JobStore, job_id: str, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, store: JobStore, job_id: str, interval: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._store, self._job_id, self._interval, self._clock = store, job_id, interval, clock
         self._last = clock()
         self.writes = 0
@@ -63,7 +65,9 @@ def device_for(compute: str) -> str:
 
 
 class JobRunner:
-    def __init__(self, store: JobStore, storage: Storage, registry: PluginRegistry, work_dir: str, progress_interval: float) -> None:
+    def __init__(
+        self, store: JobStore, storage: Storage, registry: PluginRegistry, work_dir: str, progress_interval: float
+    ) -> None:
         self.store, self.storage, self.registry = store, storage, registry
         self.work_dir, self.progress_interval = work_dir, progress_interval
 
@@ -98,8 +102,12 @@ class JobRunner:
             summary = self._store_results(job, result, scratch)
             summary_dict = {**summary.to_dict(), "run_seconds": round(time.monotonic() - started, 3)}
             done = self.store.transition(
-                job.job_id, JobStatus.COMPLETED, expected=(JobStatus.RUNNING,),
-                progress=100, output_key=result_key(job.job_id), summary=summary_dict,
+                job.job_id,
+                JobStatus.COMPLETED,
+                expected=(JobStatus.RUNNING,),
+                progress=100,
+                output_key=result_key(job.job_id),
+                summary=summary_dict,
             )
             logger.info("job completed", extra={"summary": summary_dict})
             return done
@@ -141,8 +149,11 @@ class JobRunner:
         message = str(exc) if isinstance(exc, ForgeSyteError) else f"{type(exc).__name__}: {exc}"
         try:
             return self.store.transition(
-                job_id, JobStatus.FAILED, expected=(JobStatus.RUNNING,),
-                error_code=code, error_message=message[:2000],
+                job_id,
+                JobStatus.FAILED,
+                expected=(JobStatus.RUNNING,),
+                error_code=code,
+                error_message=message[:2000],
             )
         except TransitionConflict as conflict:
             logger.info("could not record the failure: %s", conflict)

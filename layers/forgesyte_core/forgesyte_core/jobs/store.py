@@ -172,9 +172,7 @@ class JobStore:
                 raise NotFound(f"Job {job_id} not found") from None
             wanted = "/".join(str(s) for s in allowed)
             action = f"move to {target}" if target else "be updated"
-            raise TransitionConflict(
-                f"Job {job_id} is {current.status}, not {wanted}; it cannot {action}"
-            ) from None
+            raise TransitionConflict(f"Job {job_id} is {current.status}, not {wanted}; it cannot {action}") from None
         return self._to_job(item)
 
     @staticmethod

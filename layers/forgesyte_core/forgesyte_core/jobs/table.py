@@ -21,7 +21,7 @@ from pynamodb.models import Model
 STATUS_INDEX = "status-created_at-index"
 
 
-class StatusIndex(GlobalSecondaryIndex["JobItem"]):
+class StatusIndex(GlobalSecondaryIndex["JobItem"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = STATUS_INDEX
         projection = AllProjection()
@@ -65,9 +65,7 @@ class JobItem(Model):
 @lru_cache(maxsize=8)
 def job_item_class(table_name: str, region: str) -> type[JobItem]:
     meta = type("Meta", (), {"table_name": table_name, "region": region})
-    index_meta = type(
-        "Meta", (), {"index_name": STATUS_INDEX, "projection": AllProjection()}
-    )
+    index_meta = type("Meta", (), {"index_name": STATUS_INDEX, "projection": AllProjection()})
     index_cls = type("BoundStatusIndex", (StatusIndex,), {"Meta": index_meta})
     return type(
         f"JobItem_{table_name}",

@@ -28,20 +28,68 @@ MAX_TOP_LEVEL_BOXES = 256
 MAX_CHILD_BOXES = 20_000
 
 MP4_BRANDS = frozenset(
-    {"isom", "iso2", "iso3", "iso4", "iso5", "iso6", "iso8", "iso9", "mp41", "mp42", "avc1",
-     "M4V ", "M4VH", "M4VP", "dash", "mmp4", "MSNV", "XAVC", "f4v ", "hvc1", "av01"}
+    {
+        "isom",
+        "iso2",
+        "iso3",
+        "iso4",
+        "iso5",
+        "iso6",
+        "iso8",
+        "iso9",
+        "mp41",
+        "mp42",
+        "avc1",
+        "M4V ",
+        "M4VH",
+        "M4VP",
+        "dash",
+        "mmp4",
+        "MSNV",
+        "XAVC",
+        "f4v ",
+        "hvc1",
+        "av01",
+    }
 )
 QUICKTIME_BRANDS = frozenset({"qt  "})
 THREEGP_BRANDS = frozenset({"3gp4", "3gp5", "3gp6", "3gp7", "3gs6", "3gs7", "3ge6", "3g2a", "3g2b", "3g2c"})
 IMAGE_BRANDS = frozenset({"heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1", "avif", "avis", "avio"})
 AUDIO_BRANDS = frozenset({"M4A ", "M4B ", "M4P "})
 VIDEO_CODECS = {
-    "avc1": "h264", "avc3": "h264", "hvc1": "hevc", "hev1": "hevc", "mp4v": "mpeg4",
-    "av01": "av1", "vp09": "vp9", "s263": "h263", "jpeg": "mjpeg", "mjpa": "mjpeg",
+    "avc1": "h264",
+    "avc3": "h264",
+    "hvc1": "hevc",
+    "hev1": "hevc",
+    "mp4v": "mpeg4",
+    "av01": "av1",
+    "vp09": "vp9",
+    "s263": "h263",
+    "jpeg": "mjpeg",
+    "mjpa": "mjpeg",
 }
 KNOWN_TOP_LEVEL = frozenset(
-    {"ftyp", "moov", "mdat", "free", "skip", "wide", "uuid", "meta", "pdin", "udta", "sidx",
-     "styp", "emsg", "prft", "mfra", "pnot", "junk", "beam", "PICT"}
+    {
+        "ftyp",
+        "moov",
+        "mdat",
+        "free",
+        "skip",
+        "wide",
+        "uuid",
+        "meta",
+        "pdin",
+        "udta",
+        "sidx",
+        "styp",
+        "emsg",
+        "prft",
+        "mfra",
+        "pnot",
+        "junk",
+        "beam",
+        "PICT",
+    }
 )
 REMUX_HINT = "remux it with `ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4`"
 
@@ -117,9 +165,7 @@ def probe_iso_bmff(cache: RangeCache) -> MediaInfo:
             raise InvalidMedia(f"malformed: unreadable box type at offset {position}")
         position += box_size
     if movie is None:
-        raise InvalidMedia(
-            "no 'moov' box: the recording was not finalised or the upload is incomplete"
-        )
+        raise InvalidMedia("no 'moov' box: the recording was not finalised or the upload is incomplete")
     return _media_info(movie, brand, container, size)
 
 
@@ -164,7 +210,9 @@ def _check_brands(payload: bytes) -> tuple[str, str]:
         return major, "3gp"
     if major in MP4_BRANDS or compatible & MP4_BRANDS:
         return major, "mp4"
-    raise InvalidMedia(f"unsupported MP4 brand {major.strip()!r} (compatible: {', '.join(sorted(compatible)) or 'none'})")
+    raise InvalidMedia(
+        f"unsupported MP4 brand {major.strip()!r} (compatible: {', '.join(sorted(compatible)) or 'none'})"
+    )
 
 
 def _children(data: bytes, movie: _Movie) -> Iterator[tuple[str, bytes]]:
@@ -235,9 +283,7 @@ def _parse_stbl(data: bytes, track: _Track, movie: _Movie) -> None:
             entries = struct.unpack(">I", body[4:8])[0]
             if 8 + entries * 8 > len(body):
                 raise InvalidMedia(f"malformed: 'stts' claims {entries} entries but holds fewer")
-            track.frames = sum(
-                struct.unpack(">I", body[8 + i * 8 : 12 + i * 8])[0] for i in range(entries)
-            )
+            track.frames = sum(struct.unpack(">I", body[8 + i * 8 : 12 + i * 8])[0] for i in range(entries))
         elif box_type == "stsz":
             _need(body, 12, "stsz")
             track.stsz_count = struct.unpack(">I", body[8:12])[0]

@@ -17,9 +17,7 @@ _KNOWN_OTHERS = (
 )
 
 
-def probe_media(
-    source: ByteSource, limits: Limits, expected_kind: str | None = None
-) -> tuple[MediaInfo, RangeCache]:
+def probe_media(source: ByteSource, limits: Limits, expected_kind: str | None = None) -> tuple[MediaInfo, RangeCache]:
     """Probe ``source``; raise :class:`InvalidMedia` with a reason a person can act on.
 
     Returns the media facts and the cache, whose counters tell how many requests and bytes it took.
@@ -62,6 +60,8 @@ def _check_limits(info: MediaInfo, limits: Limits) -> None:
         if info.duration and info.duration > limits.max_video_seconds:
             raise InvalidMedia(f"the video lasts {info.duration:.0f} s; the limit is {limits.max_video_seconds:.0f} s")
         if pixels > limits.max_video_pixels:
-            raise InvalidMedia(f"the video is {info.width}x{info.height}; the limit is {limits.max_video_pixels} pixels a frame")
+            raise InvalidMedia(
+                f"the video is {info.width}x{info.height}; the limit is {limits.max_video_pixels} pixels a frame"
+            )
     elif pixels > limits.max_image_pixels:
         raise InvalidMedia(f"the image is {info.width}x{info.height}; the limit is {limits.max_image_pixels} pixels")

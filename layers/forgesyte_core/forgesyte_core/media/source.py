@@ -87,7 +87,5 @@ class RangeCache:
         self.requests += 1
         self.bytes_read += len(data)
         if len(data) != stop - start:
-            raise ReadError(
-                f"short read at offset {start}: wanted {stop - start} bytes, got {len(data)}"
-            )
+            raise ReadError(f"short read at offset {start}: wanted {stop - start} bytes, got {len(data)}")
         return data

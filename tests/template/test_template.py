@@ -1,0 +1,145 @@
+"""template.yaml against the code: handlers, settings, IAM, bucket safety, and cfn-lint."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from typing import Any
+
+import pytest
+
+from forgesyte_core.jobs.table import STATUS_INDEX, JobItem
+from forgesyte_dev.template import load_template, resources_of
+from tests.helpers import ROOT
+
+TEMPLATE = load_template()
+FUNCTIONS = resources_of(TEMPLATE, "AWS::Serverless::Function")
+
+
+def statements(policies: list[Any]) -> list[dict[str, Any]]:
+    found = []
+    for policy in policies:
+        if isinstance(policy, dict) and "Statement" in policy:
+            found.extend(policy["Statement"])
+        elif isinstance(policy, dict) and "Fn::If" in policy:
+            found.extend(statements([policy["Fn::If"][1]]))
+    return found
+
+
+@pytest.mark.parametrize("name", [n for n, f in FUNCTIONS.items() if "Handler" in f["Properties"]])
+def test_zip_function_handlers_exist_and_use_the_layer(name: str) -> None:
+    props = FUNCTIONS[name]["Properties"]
+    module_name, attribute = props["Handler"].rsplit(".", 1)
+    assert (ROOT / props["CodeUri"] / f"{module_name}.py").is_file()
+    assert callable(getattr(importlib.import_module(module_name), attribute))
+    assert props["Layers"] == [{"Ref": "CoreLayer"}]
+    assert props["Runtime"] == "python3.11"
+
+
+def test_runner_image_serves_lambda_and_batch() -> None:
+    runner = FUNCTIONS["RunnerFunction"]
+    dockerfile = (ROOT / runner["Metadata"]["Dockerfile"]).read_text()
+    assert 'CMD ["runner_app.lambda_handler"]' in dockerfile
+    assert "opencv-python-headless" in dockerfile
+    command = TEMPLATE["Resources"]["BatchJobDefinition"]["Properties"]["ContainerProperties"]["Command"]
+    assert command == ["python", "-m", "forgesyte_core.runner", "Ref::job_id"]
+    assert callable(importlib.import_module("forgesyte_core.runner").main)
+
+
+def test_every_environment_variable_is_a_setting() -> None:
+    settings_source = (ROOT / "layers/forgesyte_core/forgesyte_core/settings.py").read_text()
+    read = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', settings_source))
+    names = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) - {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_LOG_LEVEL",
+    }
+    assert names <= read, names - read
+
+
+def test_table_matches_the_model() -> None:
+    table = TEMPLATE["Resources"]["JobsTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"}]
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == STATUS_INDEX
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["status", "created_at"]
+    assert table["TimeToLiveSpecification"]["AttributeName"] == JobItem.expires_at.attr_name
+
+
+def test_bucket_is_private_encrypted_tls_only_and_notifies_the_upload_queue() -> None:
+    resources = TEMPLATE["Resources"]
+    bucket = resources["MediaBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    (deny,) = resources["MediaBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    (notification,) = bucket["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Queue"] == {"Fn::GetAtt": ["UploadQueue", "Arn"]}
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    prefixes = {rule.get("Prefix") for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert {"uploads/", "results/"} <= prefixes
+
+
+def test_queues_feeding_functions_have_dead_letter_queues() -> None:
+    queues = resources_of(TEMPLATE, "AWS::SQS::Queue")
+    for name in ("UploadQueue", "WorkQueue"):
+        assert "RedrivePolicy" in queues[name]["Properties"], name
+
+
+def test_iam_is_least_privilege() -> None:
+    for name, function in FUNCTIONS.items():
+        for statement in statements(function["Properties"].get("Policies", [])):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert "*" not in actions, name
+            assert not any(a.endswith(":*") for a in actions), name
+            assert statement["Resource"] != "*", name
+    api_actions = {a for s in statements(FUNCTIONS["ApiFunction"]["Properties"]["Policies"]) for a in s["Action"]}
+    assert "s3:DeleteObject" not in api_actions
+
+
+def test_api_requires_keys_except_health() -> None:
+    api = TEMPLATE["Resources"]["Api"]["Properties"]
+    assert api["Auth"]["ApiKeyRequired"] is True
+    assert api["Auth"]["UsagePlan"]["CreateUsagePlan"] == "PER_API"
+    events = FUNCTIONS["ApiFunction"]["Properties"]["Events"]
+    assert events["Health"]["Properties"]["Auth"] == {"ApiKeyRequired": False}
+    paths = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events.values()}
+    assert ("POST", "/v1/video/submit") in paths
+    assert ("GET", "/v1/jobs/{job_id}/result") in paths
+
+
+def test_samconfig_has_default_and_prod() -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    assert config["default"]["deploy"]["parameters"]["capabilities"] == "CAPABILITY_IAM"
+    assert "Stage=prod" in config["prod"]["deploy"]["parameters"]["parameter_overrides"]
+
+
+def test_cfn_lint_finds_no_errors() -> None:
+    lint = shutil.which("cfn-lint", path=str(ROOT / ".venv/bin")) or shutil.which("cfn-lint")
+    if lint is None:
+        pytest.skip("cfn-lint is not installed")
+    result = subprocess.run(
+        [lint, "--format", "parseable", str(ROOT / "template.yaml")], capture_output=True, text=True, check=False
+    )
+    errors = [line for line in result.stdout.splitlines() if ":E" in line or ":error:" in line.lower()]
+    assert not errors, result.stdout
+    assert result.returncode in (0, 4, 8, 12), result.stdout + result.stderr  # warnings/info only
+
+
+def test_zip_handlers_never_import_numpy_or_cv2() -> None:
+    code = (
+        "import sys\n"
+        "for name in ('api_app', 'ingest_app', 'reconcile_app'):\n"
+        "    __import__(name)\n"
+        "heavy = sorted(m for m in ('numpy', 'cv2') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    paths = [str(ROOT / "functions" / d) for d in ("api", "ingest", "reconcile")]
+    env = {"PYTHONPATH": ":".join(paths), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == ""
