@@ -17,7 +17,7 @@ from forgesyte_core.errors import (
     PayloadTooLarge,
     Unprocessable,
 )
-from forgesyte_core.observability import logger, metrics, tracer
+from forgesyte_core.observability import logger, metrics
 from forgesyte_core.settings import get_settings
 
 from api_routes import router
@@ -68,7 +68,6 @@ def build_app() -> APIGatewayRestResolver:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return build_app().resolve(event, context)

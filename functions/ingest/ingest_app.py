@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from forgesyte_core import wiring
 from forgesyte_core.ingest import parse_s3_notification
-from forgesyte_core.observability import logger, metrics, tracer
+from forgesyte_core.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -25,7 +25,6 @@ def record_handler(record: SQSRecord) -> list[str]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

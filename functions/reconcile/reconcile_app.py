@@ -8,11 +8,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from forgesyte_core import wiring
-from forgesyte_core.observability import logger, metrics, tracer
+from forgesyte_core.observability import logger, metrics
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     reconciler = wiring.reconciler()

@@ -1,17 +1,34 @@
-"""One Logger, Tracer and Metrics per process, shared by every function.
+"""One Logger and Metrics per process, shared by every function; the Tracer only where it pays.
 
 The job id is the correlation id: :func:`bind_job` adds it to every log line that follows.
+
+The X-Ray SDK behind powertools' Tracer builds two botocore clients when imported (about 190 ms,
+measured by ``make bench``), more than the rest of a zip function's cold start. Zip functions rely
+on Lambda's own active tracing (``Tracing: Active`` in template.yaml) and never import it; the
+runner image, whose cold start OpenCV and the plugins dominate, uses :func:`get_tracer`.
 """
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger, Metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 SERVICE = "forgesyte"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace="ForgeSyte", service=SERVICE)
+
+
+@lru_cache(maxsize=1)
+def get_tracer() -> Tracer:
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE)
 
 
 def bind_job(job_id: str) -> None:

@@ -1,44 +1,58 @@
 """The composition root: services wired to the configured resources, built once per container.
 
-Handlers call these; tests build the services directly with their own clients instead.
+Handlers call these; tests build the services directly with their own clients instead. Each
+factory imports its service on first use, so a function only loads the modules it needs.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from forgesyte_core.admission import Admission
-from forgesyte_core.catalog import PluginCatalog, load_catalog
 from forgesyte_core.clients import client
-from forgesyte_core.dispatch import BATCH, LAMBDA, BatchLauncher, Launcher, RoutingPolicy, WorkQueueLauncher
-from forgesyte_core.ingest import Ingest
-from forgesyte_core.jobs.store import JobStore
-from forgesyte_core.reconcile import Reconciler
 from forgesyte_core.settings import get_settings
-from forgesyte_core.storage import Storage
+
+if TYPE_CHECKING:
+    from forgesyte_core.admission import Admission
+    from forgesyte_core.catalog import PluginCatalog
+    from forgesyte_core.dispatch import Launcher
+    from forgesyte_core.ingest import Ingest
+    from forgesyte_core.jobs.store import JobStore
+    from forgesyte_core.reconcile import Reconciler
+    from forgesyte_core.storage import Storage
 
 
 @lru_cache(maxsize=1)
 def job_store() -> JobStore:
+    from forgesyte_core.jobs.store import JobStore
+
     settings = get_settings()
     return JobStore(settings.table_name, settings.region)
 
 
 @lru_cache(maxsize=1)
 def storage() -> Storage:
+    from forgesyte_core.storage import Storage
+
     return Storage(client("s3"), get_settings().bucket_name)
 
 
 def catalog() -> PluginCatalog:
+    from forgesyte_core.catalog import load_catalog
+
     return load_catalog(get_settings().catalog_path)
 
 
 @lru_cache(maxsize=1)
 def admission() -> Admission:
+    from forgesyte_core.admission import Admission
+
     return Admission(job_store(), storage(), catalog(), get_settings())
 
 
 def launchers() -> dict[str, Launcher]:
+    from forgesyte_core.dispatch import BATCH, LAMBDA, BatchLauncher, WorkQueueLauncher
+
     settings = get_settings()
     found: dict[str, Launcher] = {}
     if settings.work_queue_url:
@@ -50,6 +64,9 @@ def launchers() -> dict[str, Launcher]:
 
 @lru_cache(maxsize=1)
 def ingest() -> Ingest:
+    from forgesyte_core.dispatch import BATCH, RoutingPolicy
+    from forgesyte_core.ingest import Ingest
+
     settings = get_settings()
     found = launchers()
     policy = RoutingPolicy(settings.dispatch_mode, settings.batch_min_video_seconds, BATCH in found)
@@ -58,6 +75,8 @@ def ingest() -> Ingest:
 
 @lru_cache(maxsize=1)
 def reconciler() -> Reconciler:
+    from forgesyte_core.reconcile import Reconciler
+
     return Reconciler(job_store(), get_settings())
 
 

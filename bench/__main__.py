@@ -1,0 +1,36 @@
+"""``make bench``: run every benchmark and write bench/results.json (medians from one run)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+from bench import imports, probe
+
+RESULTS = Path(__file__).with_name("results.json")
+
+
+def main() -> int:
+    started = time.time()
+    sections = {"probe": probe.run(), "cold_imports": imports.run()}
+    report = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpu_count": __import__("os").cpu_count(),
+            "platform": platform.platform(),
+        },
+        "took_s": round(time.time() - started, 1),
+        **sections,
+    }
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    failed = [name for name, section in sections.items() if not section.get("target_met", True)]
+    if failed:
+        print(f"targets missed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
