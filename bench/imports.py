@@ -15,7 +15,8 @@ RUNS = 9
 # so deferring an import cannot hide its cost from this benchmark.
 HANDLERS = {
     "api": "api_app, forgesyte_core.admission, forgesyte_core.jobs.store, forgesyte_core.views, forgesyte_core.storage",
-    "ingest": "ingest_app, forgesyte_core.ingest, forgesyte_core.jobs.store, forgesyte_core.dispatch, forgesyte_core.storage",
+    "ingest": "ingest_app, forgesyte_core.ingest, forgesyte_core.jobs.store, forgesyte_core.dispatch,"
+    " forgesyte_core.storage",
     "reconcile": "reconcile_app, forgesyte_core.reconcile, forgesyte_core.jobs.store",
 }
 BASELINE = "boto3, pynamodb.models"
@@ -59,7 +60,8 @@ def run() -> dict[str, Any]:
             "heavy_modules": heavy,
         }
     return {
-        "what": f"median of {RUNS} fresh interpreters: each handler module plus the layer modules its first request imports; baseline = import {BASELINE}",
+        "what": f"median of {RUNS} fresh interpreters: each handler module plus the layer modules its"
+        f" first request imports; baseline = import {BASELINE}",
         "baseline_ms": round(baseline * 1000, 1),
         "handlers": handlers,
         "target": "ratio <= 1.5 and no numpy/cv2",

@@ -41,7 +41,8 @@ def run() -> dict[str, Any]:
     time_ratio = large["median_ms"] / small["median_ms"]
     bytes_ratio = large["bytes_read"] / small["bytes_read"]
     return {
-        "what": "probe of one 640x360 mp4v clip (moov after mdat) padded to 2 MiB and 2 GiB; each read is one ranged read of a local file, as each is one GET on S3",
+        "what": "probe of one 640x360 mp4v clip (moov after mdat) padded to 2 MiB and 2 GiB;"
+        " each read is one ranged read of a local file, as each is one GET on S3",
         "runs": RUNS,
         "padded_2MiB": small,
         "padded_2GiB": large,
