@@ -280,3 +280,14 @@ def test_test_events_and_foreign_keys_are_dropped(aws: Aws) -> None:
     aws.s3.put_object(Bucket=aws.bucket, Key="uploads/00000000-0000-4000-8000-000000000000/input", Body=b"x")
     assert ingest(aws) == {"batchItemFailures": []}
     assert aws.drain("WorkQueue") == []
+
+
+def test_upload_after_the_job_ended_is_deleted(aws: Aws, media: MediaFiles) -> None:
+    data = media.mp4v.read_bytes()
+    created = submit("video", "frame-counter", "count_frames", data, "video/mp4")
+    assert call_api("POST", f"/v1/jobs/{created['job_id']}/cancel")[0] == 200
+    upload(created, data)
+    ingest(aws)
+    assert job(created["job_id"])["status"] == "cancelled"
+    assert "Contents" not in aws.s3.list_objects_v2(Bucket=aws.bucket, Prefix="uploads/")
+    assert aws.drain("WorkQueue") == []

@@ -75,7 +75,7 @@ class Ingest:
         self.policy, self.launchers, self.settings = policy, launchers, settings
 
     def handle(self, event: ObjectCreated) -> str:
-        """Process one arrival; returns what happened: ignored | duplicate | rejected | queued | failed."""
+        """Process one arrival; returns what happened: ignored | late | duplicate | rejected | queued | failed."""
         job_id = job_id_from_key(event.key)
         if event.bucket != self.storage.bucket or job_id is None:
             log.info("ignoring object %s/%s: not an upload key", event.bucket, event.key)
@@ -91,6 +91,11 @@ class Ingest:
         if job is None:
             log.info("ignoring upload %s: no such job (expired or never created)", event.key)
             return "ignored"
+        if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            # The job ended before its upload arrived (cancelled, or its upload URL expired).
+            log.info("deleting %s: its job already ended as %s", event.key, job.status)
+            self.storage.delete(event.key)
+            return "late"
         if job.status != JobStatus.PENDING:
             log.info("ignoring duplicate event for %s: job is already %s", event.key, job.status)
             return "duplicate"
