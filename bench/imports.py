@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = 9
+RUNS = 15
 # Each handler module plus the layer modules its first request imports through wiring (lazily),
 # so deferring an import cannot hide its cost from this benchmark.
 HANDLERS = {
@@ -32,35 +32,39 @@ print(elapsed, ",".join(heavy))
 
 
 def time_import(modules: str, path: list[str]) -> tuple[float, list[str]]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": ":".join(path),
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    samples, heavy = [], []
-    for _ in range(RUNS):
-        out = subprocess.run(
-            [sys.executable, "-c", PROBE.format(modules=modules)], capture_output=True, text=True, env=env, check=True
-        ).stdout.split()
-        samples.append(float(out[0]))
-        heavy = out[1].split(",") if len(out) > 1 else []
-    return statistics.median(samples), heavy
+    """One fresh interpreter: seconds to import ``modules``, and which heavy modules came along."""
+    env = {**os.environ, "PYTHONPATH": ":".join(path), "AWS_DEFAULT_REGION": "us-east-1"}
+    code = PROBE.format(modules=modules)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
+    return float(out[0]), out[1].split(",") if len(out) > 1 else []
 
 
 def run() -> dict[str, Any]:
-    baseline, _ = time_import(BASELINE, [])
-    handlers = {}
-    for name, module in HANDLERS.items():
-        seconds, heavy = time_import(module, [str(ROOT / "functions" / name)])
-        handlers[name] = {
-            "modules": module,
-            "median_ms": round(seconds * 1000, 1),
-            "ratio": round(seconds / baseline, 3),
-            "heavy_modules": heavy,
+    # Round-robin: every round times the baseline and each handler back to back, so a noisy
+    # neighbour slows them alike instead of skewing one side of the ratio.
+    targets = {"baseline": (BASELINE, [])} | {
+        name: (modules, [str(ROOT / "functions" / name)]) for name, modules in HANDLERS.items()
+    }
+    samples: dict[str, list[float]] = {name: [] for name in targets}
+    heavy: dict[str, list[str]] = {}
+    for _ in range(RUNS):
+        for name, (modules, path) in targets.items():
+            seconds, heavy[name] = time_import(modules, path)
+            samples[name].append(seconds)
+    baseline = statistics.median(samples.pop("baseline"))
+    handlers = {
+        name: {
+            "modules": HANDLERS[name],
+            "median_ms": round(statistics.median(values) * 1000, 1),
+            "ratio": round(statistics.median(values) / baseline, 3),
+            "heavy_modules": heavy[name],
         }
+        for name, values in samples.items()
+    }
     return {
-        "what": f"median of {RUNS} fresh interpreters: each handler module plus the layer modules its"
+        "what": f"median of {RUNS} rounds of fresh interpreters: each handler module plus the layer modules its"
         f" first request imports; baseline = import {BASELINE}",
         "baseline_ms": round(baseline * 1000, 1),
         "handlers": handlers,
