@@ -1,0 +1,1 @@
+"""The motion-tracker plugin: moving objects found by background subtraction, then tracked."""

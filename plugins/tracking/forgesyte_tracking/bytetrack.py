@@ -1,0 +1,171 @@
+"""ByteTrack-style multi-object tracking (Zhang et al., 2022), class-aware.
+
+Each frame: predict every track with its Kalman filter; match high-confidence detections to tracked
+and recently lost tracks by IoU (Hungarian assignment); match the leftover tracked tracks to the
+low-confidence detections, which recovers occluded objects instead of dropping them; confirm new
+tracks on their second hit; start tracks from unmatched confident detections; forget tracks lost
+for longer than the buffer. Detections only match tracks of their own class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+
+from forgesyte_tracking import kalman
+from forgesyte_tracking.geometry import iou_matrix, xyah_to_xyxy, xyxy_to_xyah
+
+
+class State(Enum):
+    NEW = 0
+    TRACKED = 1
+    LOST = 2
+
+
+@dataclass
+class Track:
+    track_id: int
+    class_id: int
+    score: float
+    mean: NDArray[np.float64]
+    covariance: NDArray[np.float64]
+    state: State = State.NEW
+    hits: int = 1
+    last_frame: int = 0
+    start_frame: int = 0
+    matched: bool = field(default=True, repr=False)
+    detection: NDArray[np.float64] | None = field(default=None, repr=False)
+
+    @property
+    def predicted_xyxy(self) -> NDArray[np.float64]:
+        """The Kalman filter's box: what association compares detections against."""
+        return xyah_to_xyxy(self.mean[:4])
+
+    @property
+    def xyxy(self) -> NDArray[np.float64]:
+        """The box reported: the detection matched last, which does not lag a box that changes size."""
+        return self.detection if self.detection is not None else self.predicted_xyxy
+
+    def predict(self) -> None:
+        if self.state != State.TRACKED:
+            self.mean[7] = 0.0  # a lost box keeps its size
+        self.mean, self.covariance = kalman.predict(self.mean, self.covariance)
+
+    def absorb(self, box: NDArray[np.float64], score: float, frame: int) -> None:
+        self.mean, self.covariance = kalman.update(self.mean, self.covariance, xyxy_to_xyah(box))
+        self.detection = box
+        self.score, self.last_frame, self.hits = score, frame, self.hits + 1
+        self.state, self.matched = State.TRACKED, True
+
+
+def _associate(
+    tracks: list[Track], boxes: NDArray[np.float64], classes: NDArray[np.int64], threshold: float
+) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """Matches (track index, detection index) with IoU above ``threshold``; then the leftovers."""
+    if not tracks or len(boxes) == 0:
+        return [], list(range(len(tracks))), list(range(len(boxes)))
+    track_boxes = np.array([t.predicted_xyxy for t in tracks])
+    iou = iou_matrix(track_boxes, boxes)
+    same_class = np.array([t.class_id for t in tracks])[:, None] == classes[None, :]
+    cost = np.where(same_class & (iou >= threshold), 1.0 - iou, 1e6)
+    rows, cols = linear_sum_assignment(cost)
+    matches = [(r, c) for r, c in zip(rows, cols, strict=True) if cost[r, c] < 1e6]
+    matched_tracks = {r for r, _ in matches}
+    matched_dets = {c for _, c in matches}
+    return (
+        matches,
+        [i for i in range(len(tracks)) if i not in matched_tracks],
+        [j for j in range(len(boxes)) if j not in matched_dets],
+    )
+
+
+class ByteTracker:
+    def __init__(
+        self,
+        high_threshold: float = 0.5,
+        low_threshold: float = 0.1,
+        new_track_threshold: float = 0.6,
+        match_iou: float = 0.2,
+        low_match_iou: float = 0.5,
+        lost_buffer_frames: int = 30,
+    ) -> None:
+        self.high_threshold, self.low_threshold = high_threshold, low_threshold
+        self.new_track_threshold = new_track_threshold
+        self.match_iou, self.low_match_iou = match_iou, low_match_iou
+        self.lost_buffer_frames = lost_buffer_frames
+        self.tracks: list[Track] = []
+        self.frame = 0
+        self._next_id = 1
+
+    def update(self, boxes: NDArray[np.float64], scores: NDArray[np.float64], classes: NDArray[np.int64]) -> list[Track]:
+        """Feed one frame's detections (N×4 xyxy, N scores, N class ids); returns the confirmed tracks seen now."""
+        self.frame += 1
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+        for track in self.tracks:
+            track.matched = False
+            track.predict()
+
+        high = scores >= self.high_threshold
+        low = ~high & (scores >= self.low_threshold)
+        hi_idx, lo_idx = np.flatnonzero(high), np.flatnonzero(low)
+
+        confirmed = [t for t in self.tracks if t.state != State.NEW]
+        unconfirmed = [t for t in self.tracks if t.state == State.NEW]
+
+        # 1. Confident detections against tracked and lost tracks.
+        matches, rest_tracks, rest_hi = _associate(confirmed, boxes[hi_idx], classes[hi_idx], self.match_iou)
+        for ti, di in matches:
+            confirmed[ti].absorb(boxes[hi_idx[di]], float(scores[hi_idx[di]]), self.frame)
+
+        # 2. Tracks still unmatched (and not already lost) against the low-confidence detections.
+        still_tracked = [confirmed[i] for i in rest_tracks if confirmed[i].state == State.TRACKED]
+        matches, _, _ = _associate(still_tracked, boxes[lo_idx], classes[lo_idx], self.low_match_iou)
+        for ti, di in matches:
+            still_tracked[ti].absorb(boxes[lo_idx[di]], float(scores[lo_idx[di]]), self.frame)
+
+        # 3. New tracks from the last frame against the confident detections left over.
+        hi_left = hi_idx[rest_hi]
+        matches, _, rest_new = _associate(unconfirmed, boxes[hi_left], classes[hi_left], self.match_iou)
+        for ti, di in matches:
+            unconfirmed[ti].absorb(boxes[hi_left[di]], float(scores[hi_left[di]]), self.frame)
+            self._activate(unconfirmed[ti])
+        hi_left = hi_left[rest_new]
+
+        # Unmatched: new tracks die at once, tracked ones are lost, lost ones expire.
+        survivors = []
+        for track in self.tracks:
+            if not track.matched:
+                if track.state == State.NEW:
+                    continue
+                track.state = State.LOST
+                if self.frame - track.last_frame > self.lost_buffer_frames:
+                    continue
+            survivors.append(track)
+        self.tracks = survivors
+
+        for j in hi_left:
+            if scores[j] >= self.new_track_threshold:
+                self._start(boxes[j], float(scores[j]), int(classes[j]))
+
+        return [t for t in self.tracks if t.state == State.TRACKED and t.last_frame == self.frame and t.hits >= 2]
+
+    def _start(self, box: NDArray[np.float64], score: float, class_id: int) -> None:
+        mean, covariance = kalman.initiate(xyxy_to_xyah(box))
+        track = Track(0, class_id, score, mean, covariance, last_frame=self.frame, start_frame=self.frame, detection=box)
+        self.tracks.append(track)
+        if self.frame == 1:  # nothing to confirm against on the first frame
+            track.hits = 2
+            self._activate(track)
+
+    def _activate(self, track: Track) -> None:
+        """Ids go to confirmed tracks only, so one-frame flickers do not use them up."""
+        track.state = State.TRACKED
+        if not track.track_id:
+            track.track_id = self._next_id
+            self._next_id += 1

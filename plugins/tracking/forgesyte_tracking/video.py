@@ -1,0 +1,83 @@
+"""Run a per-frame detector and the tracker over a video, yielding ForgeSyte-shaped frames lazily.
+
+The result's ``frames`` is a generator: the runner streams it to S3 one frame at a time, so a long
+video never sits in memory, and progress is reported as frames are consumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from forgesyte_tracking.bytetrack import ByteTracker, Track
+
+# boxes (N×4 xyxy, pixels), scores (N), class ids (N)
+Detections = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]
+Detector = Callable[[NDArray[np.uint8]], Detections]
+Progress = Callable[[int, int], None]
+
+
+def class_name(names: Sequence[str] | Mapping[int, str], class_id: int) -> str:
+    if isinstance(names, Mapping):
+        return names.get(class_id, str(class_id))
+    return names[class_id] if 0 <= class_id < len(names) else str(class_id)
+
+
+def tracked_object(track: Track, names: Sequence[str] | Mapping[int, str]) -> dict[str, Any]:
+    x1, y1, x2, y2 = (round(float(v), 1) for v in track.xyxy)
+    return {
+        "track_id": track.track_id,
+        "class_id": track.class_id,
+        "class": class_name(names, track.class_id),
+        "confidence": round(track.score, 4),
+        "xyxy": [x1, y1, x2, y2],
+        "center": [round((x1 + x2) / 2, 1), round((y1 + y2) / 2, 1)],
+    }
+
+
+def open_video(path: str) -> tuple[cv2.VideoCapture, int, float, int, int]:
+    capture = cv2.VideoCapture(path)
+    if not capture.isOpened():
+        raise ValueError(f"cannot decode the video at {path}")
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    fps = float(capture.get(cv2.CAP_PROP_FPS)) or 30.0
+    width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    return capture, total, fps, width, height
+
+
+def track_video(
+    video_path: str,
+    detector: Detector,
+    names: Sequence[str] | Mapping[int, str],
+    progress_callback: Progress | None = None,
+    tracker: ByteTracker | None = None,
+    progress_every: int = 10,
+) -> dict[str, Any]:
+    capture, total, fps, width, height = open_video(video_path)
+    tracker = tracker or ByteTracker()
+
+    def frames() -> Iterator[dict[str, Any]]:
+        index = 0
+        try:
+            while True:
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                boxes, scores, classes = detector(frame)
+                tracks = tracker.update(boxes, scores, classes)
+                yield {
+                    "frame_index": index,
+                    "timestamp_ms": round(index * 1000.0 / fps, 3),
+                    "detections": {"tracked_objects": [tracked_object(t, names) for t in tracks]},
+                }
+                index += 1
+                if progress_callback and (index % progress_every == 0 or index == total):
+                    progress_callback(index, total)
+        finally:
+            capture.release()
+
+    return {"total_frames": total, "fps": fps, "width": width, "height": height, "frames": frames()}
