@@ -24,7 +24,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/forgesyte_core/forgesyte_core src/forgesyte_dev functions
+	$(BIN)/mypy layers/forgesyte_core/forgesyte_core src/forgesyte_dev functions plugins/tracking/forgesyte_tracking \
+		plugins/motion-tracker/forgesyte_motion plugins/yolo-tracker/forgesyte_yolo plugins/ocr/forgesyte_rapidocr
 
 pytest: $(STAMP)
 	$(BIN)/pytest

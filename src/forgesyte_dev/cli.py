@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from forgesyte_dev import catalog_build, probe_cmd
+from forgesyte_dev import catalog_build, plugins_cmd, probe_cmd
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,9 +22,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     catalog.add_argument("--write", action="store_true", help="write it into the layer package")
     catalog.add_argument("--check", action="store_true", help="exit 1 if the packaged catalog is stale")
 
+    plugins = commands.add_parser("plugins", help="list installed plugins, their tools and load status")
+    plugins.add_argument("--json", action="store_true")
+
     args = parser.parse_args(argv)
     if args.command == "probe":
         return probe_cmd.run(args.files, args.expect, sys.stdout)
+    if args.command == "plugins":
+        return plugins_cmd.run(args.json, sys.stdout)
     built = catalog_build.build_from_sources()
     if args.check:
         stale = catalog_build.packaged() != built

@@ -136,7 +136,7 @@ class PluginRegistry:
     def _instantiate(self, record: PluginRecord) -> None:
         ep = self._eps[record.plugin_id]
         try:
-            manifest = read_manifest(ep)
+            manifest = record.manifest = read_manifest(ep)
             instance = ep.load()()
             check_contract(record.plugin_id, instance, manifest)
             if callable(getattr(instance, "on_load", None)):
@@ -145,4 +145,4 @@ class PluginRegistry:
             record.error = str(exc) if isinstance(exc, PluginLoadError) else f"{type(exc).__name__}: {exc}"
             log.warning("plugin %s did not load: %s", record.plugin_id, record.error)
             return
-        record.instance, record.manifest = instance, manifest
+        record.instance = instance

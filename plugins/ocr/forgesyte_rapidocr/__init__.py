@@ -1,0 +1,1 @@
+"""The ocr plugin: text in images with RapidOCR, in ForgeSyte's OCR result shape."""

@@ -1,0 +1,79 @@
+"""ForgeSyte plugin contract: ``name``, ``tools``, ``run_tool``; manifest.json beside this file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from forgesyte_tracking import ByteTracker, track_video
+from forgesyte_yolo.model import YoloModel
+from forgesyte_yolo.source import local_model_path, model_location
+
+
+class Plugin:
+    name = "yolo-tracker"
+
+    def __init__(self) -> None:
+        self.tools: dict[str, dict[str, Any]] = {
+            "detect": {"description": "Objects in an image", "input_schema": {"image_bytes": "bytes"},
+                       "output_schema": {"detections": "array"}, "handler": "detect"},
+            "video_track": {"description": "Objects tracked through a video", "input_schema": {"video_path": "string"},
+                            "output_schema": {"frames": "array"}, "handler": "video_track"},
+        }
+        self._models: dict[tuple[str, str], YoloModel] = {}
+
+    def model(self, options: dict[str, Any], device: str = "cpu") -> YoloModel:
+        """Loaded once per (model, device) and kept for the warm container's life."""
+        path = local_model_path(model_location(options))
+        key = (path, device)
+        if key not in self._models:
+            self._models[key] = YoloModel(path, device)
+        return self._models[key]
+
+    def run_tool(self, tool_name: str, args: dict[str, Any]) -> Any:
+        options = args.get("options") or {}
+        if tool_name == "detect":
+            if "image_bytes" not in args:
+                raise ValueError("detect needs image_bytes")
+            return self.detect(args["image_bytes"], options)
+        if tool_name == "video_track":
+            if "video_path" not in args:
+                raise ValueError("video_track needs video_path")
+            return self.video_track(args["video_path"], args.get("progress_callback"), args.get("device", "cpu"), options)
+        raise ValueError(f"Unknown tool: {tool_name}")
+
+    def detect(self, image_bytes: bytes, options: dict[str, Any]) -> dict[str, Any]:
+        model = self.model(options)
+        image = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError("image_bytes is not a decodable image")
+        boxes, scores, classes = model.detect(
+            image, float(options.get("conf", 0.25)), float(options.get("iou", 0.45)), int(options.get("max_det", 300))
+        )
+        detections = [
+            {"class_id": int(c), "class": model.names.get(int(c), str(c)), "confidence": round(float(s), 4),
+             "xyxy": [round(float(v), 1) for v in b]}
+            for b, s, c in zip(boxes, scores, classes, strict=True)
+        ]
+        return {"detections": detections, "image_size": {"width": image.shape[1], "height": image.shape[0]},
+                "model": {"input_size": list(model.input_size), "provider": model.provider}}
+
+    def video_track(self, video_path: str, progress: Any, device: str, options: dict[str, Any]) -> dict[str, Any]:
+        model = self.model(options, device)
+        tracker = ByteTracker(
+            high_threshold=float(options.get("track_high_threshold", 0.5)),
+            low_threshold=float(options.get("track_low_threshold", 0.1)),
+            new_track_threshold=float(options.get("new_track_threshold", 0.6)),
+            lost_buffer_frames=int(options.get("lost_buffer_frames", 30)),
+        )
+        iou, max_det = float(options.get("iou", 0.7)), int(options.get("max_det", 300))
+
+        def detector(frame: np.ndarray) -> Any:
+            # Low-confidence boxes are kept: ByteTrack's second association uses them.
+            return model.detect(frame, tracker.low_threshold, iou, max_det)
+
+        result = track_video(video_path, detector, model.names, progress, tracker)
+        result["model"] = {"input_size": list(model.input_size), "provider": model.provider}
+        return result
