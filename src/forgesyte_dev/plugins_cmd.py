@@ -16,13 +16,15 @@ def describe(registry: PluginRegistry) -> list[dict[str, Any]]:
         tools = [
             {"id": tool["id"], "inputs": sorted(tool_input_kinds(tool))} for tool in record.manifest.get("tools", [])
         ]
-        rows.append({
-            "id": record.plugin_id,
-            "version": record.version,
-            "distribution": record.distribution,
-            "tools": tools,
-            "status": "loaded" if record.loaded else f"failed: {record.error}",
-        })
+        rows.append(
+            {
+                "id": record.plugin_id,
+                "version": record.version,
+                "distribution": record.distribution,
+                "tools": tools,
+                "status": "loaded" if record.loaded else f"failed: {record.error}",
+            }
+        )
     return sorted(rows, key=lambda row: row["id"])
 
 

@@ -8,6 +8,7 @@ scored on what a camera could see.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ class Mover:
         keys = self.keyframes
         if frame < keys[0][0] or frame > keys[-1][0]:
             return None
-        for (f0, x0, y0), (f1, x1, y1) in zip(keys, keys[1:], strict=False):
+        for (f0, x0, y0), (f1, x1, y1) in itertools.pairwise(keys):
             if f0 <= frame <= f1:
                 t = (frame - f0) / max(f1 - f0, 1)
                 return x0 + t * (x1 - x0), y0 + t * (y1 - y0)
@@ -52,7 +53,7 @@ class Scene:
         y, x = np.mgrid[0 : self.height, 0 : self.width]
         base = (40 + 30 * x / self.width + 20 * y / self.height).astype(np.uint8)
         texture = rng.integers(0, 12, (self.height, self.width), dtype=np.uint8)
-        return cv2.cvtColor(base + texture, cv2.COLOR_GRAY2BGR)
+        return np.asarray(cv2.cvtColor(base + texture, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
 
     def render(self) -> Iterator[tuple[NDArray[np.uint8], dict[int, tuple[float, float, float, float]]]]:
         background = self.background()
@@ -74,7 +75,9 @@ class Scene:
                 if mover.shape == "ellipse":
                     cv2.ellipse(mask, (round(cx), round(cy)), (w // 2, h // 2), 0, 0, 360, 255, -1)
                 else:
-                    cv2.rectangle(mask, (round(cx - w / 2), round(cy - h / 2)), (round(cx + w / 2), round(cy + h / 2)), 255, -1)
+                    cv2.rectangle(
+                        mask, (round(cx - w / 2), round(cy - h / 2)), (round(cx + w / 2), round(cy + h / 2)), 255, -1
+                    )
                 drawn = mask > 0
                 frame[drawn] = mover.color
                 visible_owner[drawn] = mover.object_id  # later movers are in front
@@ -91,7 +94,7 @@ class Scene:
             yield np.clip(frame.astype(np.int16) + jitter, 0, 255).astype(np.uint8), truth
 
     def write(self, path: Path) -> GroundTruth:
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (self.width, self.height))
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, (self.width, self.height))
         truth: GroundTruth = []
         for frame, boxes in self.render():
             writer.write(frame)
@@ -111,8 +114,12 @@ def crossing_scene(width: int = 640, height: int = 360, seconds: float = 10.0, f
     movers = [
         Mover(1, (round(44 * sx), round(32 * sy)), (40, 200, 255), [k(0.02, -30, 110), k(0.95, 670, 150)]),
         Mover(2, (round(40 * sx), round(40 * sy)), (255, 120, 60), [k(0.05, 670, 175), k(0.90, -30, 120)], "ellipse"),
-        Mover(3, (round(36 * sx), round(52 * sy)), (80, 255, 80),
-              [k(0.0, -20, 300), k(0.25, 260, 300), k(0.40, 260, 300), k(0.55, 520, 290), k(0.62, 670, 285)]),
+        Mover(
+            3,
+            (round(36 * sx), round(52 * sy)),
+            (80, 255, 80),
+            [k(0.0, -20, 300), k(0.25, 260, 300), k(0.40, 260, 300), k(0.55, 520, 290), k(0.62, 670, 285)],
+        ),
         Mover(4, (round(30 * sx), round(30 * sy)), (220, 80, 220), [k(0.45, 330, -25), k(0.85, 360, 385)], "ellipse"),
     ]
     pillar = (round(300 * sx), round(200 * sy), round(390 * sx), round(260 * sy))

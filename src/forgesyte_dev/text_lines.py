@@ -54,9 +54,10 @@ def _freetype(text: str, size: int, invert: bool) -> NDArray[np.uint8]:
     left, top, right, bottom = font.getbbox(text)
     pad = size // 2 + 4
     background, ink = ((30, 30, 30), (235, 235, 235)) if invert else ((250, 250, 245), (20, 20, 20))
-    image = Image.new("RGB", (right - left + 2 * pad, bottom - top + 2 * pad), background)
+    canvas = (int(right - left) + 2 * pad, int(bottom - top) + 2 * pad)
+    image = Image.new("RGB", canvas, background)
     ImageDraw.Draw(image).text((pad - left, pad - top), text, font=font, fill=ink)
-    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+    return np.asarray(cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR), dtype=np.uint8)
 
 
 def rendered_lines() -> Iterator[tuple[str, str, NDArray[np.uint8]]]:

@@ -33,7 +33,8 @@ def tiny_model(tmp_path: Path) -> Path:
 
 def test_names_and_input_size_come_from_the_export(tiny_model: Path) -> None:
     model = YoloModel(str(tiny_model))
-    assert model.names == NAMES and model.input_size == (64, 64)
+    assert model.names == NAMES
+    assert model.input_size == (64, 64)
     assert model.provider == "CPUExecutionProvider"
     assert parse_names({"names": "{0: '0', 1: 'bike'}"}, 2) == {0: "0", 1: "bike"}
     assert parse_names({}, 3) == {0: "0", 1: "1", 2: "2"}
@@ -44,7 +45,8 @@ def test_letterbox_pads_the_short_side_and_keeps_the_aspect(tiny_model: Path) ->
     frame = np.zeros((64, 128, 3), np.uint8)
     frame[:, :, 2] = 255  # red in BGR
     blob, box = model.letterbox(frame)
-    assert blob.shape == (1, 3, 64, 64) and blob.dtype == np.float32
+    assert blob.shape == (1, 3, 64, 64)
+    assert blob.dtype == np.float32
     assert (box.ratio, box.pad_x, box.pad_y) == (0.5, 0, 16)
     assert blob[0, 0, 32, 32] == pytest.approx(1.0)  # RGB order: red first
     assert blob[0, 0, 5, 32] == pytest.approx(114 / 255)  # padding
@@ -76,12 +78,18 @@ def test_detect_tool_reports_classes_by_name(tiny_model: Path) -> None:
 def test_video_track_gives_stable_ids(tiny_model: Path, tmp_path: Path) -> None:
     video = write_mp4v(tmp_path / "clip.mp4", frames=12, size=(128, 64))
     calls: list[tuple[int, int]] = []
-    result = Plugin().run_tool("video_track", {
-        "video_path": str(video), "device": "cpu", "options": {"model": str(tiny_model)},
-        "progress_callback": lambda current, total: calls.append((current, total)),
-    })
+    result = Plugin().run_tool(
+        "video_track",
+        {
+            "video_path": str(video),
+            "device": "cpu",
+            "options": {"model": str(tiny_model)},
+            "progress_callback": lambda current, total: calls.append((current, total)),
+        },
+    )
     frames = list(result["frames"])
-    assert result["total_frames"] == 12 and len(frames) == 12
+    assert result["total_frames"] == 12
+    assert len(frames) == 12
     ids = {(o["track_id"], o["class"]) for f in frames for o in f["detections"]["tracked_objects"]}
     assert ids == {(1, "person"), (2, "car")}
     assert calls[-1] == (12, 12)
@@ -91,7 +99,7 @@ def test_without_a_model_the_message_says_how_to_provide_one(monkeypatch: pytest
     monkeypatch.delenv("YOLO_MODEL", raising=False)
     with pytest.raises(ValueError, match="set YOLO_MODEL to the path or s3:// URI"):
         Plugin().run_tool("detect", {"image_bytes": b"x", "options": {}})
-    with pytest.raises(ValueError, match="YOLO model not found at /nope.onnx"):
+    with pytest.raises(ValueError, match=r"YOLO model not found at /nope\.onnx"):
         local_model_path(model_location({"model": "/nope.onnx"}))
 
 

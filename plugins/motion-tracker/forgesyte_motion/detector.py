@@ -34,7 +34,7 @@ class MotionOptions:
         for name, value in options.items():
             if name in known:
                 try:
-                    values[name] = known[name](value)  # type: ignore[call-arg]
+                    values[name] = known[name](value)
                 except (TypeError, ValueError):
                     raise ValueError(f"option {name!r} must be a {known[name].__name__}, got {value!r}") from None
         return cls(**values)
@@ -43,12 +43,14 @@ class MotionOptions:
 class MotionDetector:
     def __init__(self, options: MotionOptions) -> None:
         self.options = options
-        self.subtractor = cv2.createBackgroundSubtractorMOG2(options.history, options.var_threshold, detectShadows=False)
+        self.subtractor = cv2.createBackgroundSubtractorMOG2(
+            options.history, options.var_threshold, detectShadows=False
+        )
         self.kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self.frames = 0
 
     def __call__(self, frame: NDArray[np.uint8]) -> Detections:
-        height, width = frame.shape[:2]
+        width = frame.shape[1]
         scale = min(1.0, self.options.work_width / width)
         small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)

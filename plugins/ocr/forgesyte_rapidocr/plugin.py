@@ -23,8 +23,12 @@ class Plugin:
 
     def __init__(self) -> None:
         self.tools: dict[str, dict[str, Any]] = {
-            tool: {"description": "Text in an image", "input_schema": {"image_bytes": "bytes"},
-                   "output_schema": {"text": "string", "blocks": "array"}, "handler": "analyze"}
+            tool: {
+                "description": "Text in an image",
+                "input_schema": {"image_bytes": "bytes"},
+                "output_schema": {"text": "string", "blocks": "array"},
+                "handler": "analyze",
+            }
             for tool in TOOLS
         }
         self._engine: Any = None
@@ -50,7 +54,9 @@ class Plugin:
             raise ValueError("image_bytes is not a decodable image")
         output = self.engine(image)
         blocks = []
-        for box, text, score in zip(output.boxes if output.boxes is not None else [], output.txts or (), output.scores or (), strict=False):
+        for box, text, score in zip(
+            output.boxes if output.boxes is not None else [], output.txts or (), output.scores or (), strict=False
+        ):
             points = np.asarray(box, dtype=float)
             x1, y1 = points.min(axis=0)
             x2, y2 = points.max(axis=0)
@@ -60,8 +66,10 @@ class Plugin:
         ordered = [block for line in lines for block in line]
         return {
             "text": "\n".join(" ".join(block.text for block in line) for line in lines),
-            "blocks": [{"text": b.text, "bbox": [round(v, 1) for v in b.bbox], "confidence": round(b.confidence, 4)}
-                       for b in ordered],
+            "blocks": [
+                {"text": b.text, "bbox": [round(v, 1) for v in b.bbox], "confidence": round(b.confidence, 4)}
+                for b in ordered
+            ],
             "confidence": round(sum(b.confidence for b in ordered) / len(ordered), 4) if ordered else 0.0,
             "language": str(options.get("language", "en")),
             "image_size": {"width": int(image.shape[1]), "height": int(image.shape[0])},

@@ -101,7 +101,9 @@ class ByteTracker:
         self.frame = 0
         self._next_id = 1
 
-    def update(self, boxes: NDArray[np.float64], scores: NDArray[np.float64], classes: NDArray[np.int64]) -> list[Track]:
+    def update(
+        self, boxes: NDArray[np.float64], scores: NDArray[np.float64], classes: NDArray[np.int64]
+    ) -> list[Track]:
         """Feed one frame's detections (N×4 xyxy, N scores, N class ids); returns the confirmed tracks seen now."""
         self.frame += 1
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
@@ -157,7 +159,9 @@ class ByteTracker:
 
     def _start(self, box: NDArray[np.float64], score: float, class_id: int) -> None:
         mean, covariance = kalman.initiate(xyxy_to_xyah(box))
-        track = Track(0, class_id, score, mean, covariance, last_frame=self.frame, start_frame=self.frame, detection=box)
+        track = Track(
+            0, class_id, score, mean, covariance, last_frame=self.frame, start_frame=self.frame, detection=box
+        )
         self.tracks.append(track)
         if self.frame == 1:  # nothing to confirm against on the first frame
             track.hits = 2

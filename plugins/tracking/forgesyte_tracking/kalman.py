@@ -20,15 +20,31 @@ _UPDATE = np.eye(4, 8)
 def initiate(measurement: Vector) -> tuple[Vector, Vector]:
     mean = np.r_[measurement, np.zeros(4)]
     h = measurement[3]
-    std = [2 * _STD_POSITION * h, 2 * _STD_POSITION * h, 1e-2, 2 * _STD_POSITION * h,
-           10 * _STD_VELOCITY * h, 10 * _STD_VELOCITY * h, 1e-5, 10 * _STD_VELOCITY * h]
+    std = [
+        2 * _STD_POSITION * h,
+        2 * _STD_POSITION * h,
+        1e-2,
+        2 * _STD_POSITION * h,
+        10 * _STD_VELOCITY * h,
+        10 * _STD_VELOCITY * h,
+        1e-5,
+        10 * _STD_VELOCITY * h,
+    ]
     return mean, np.diag(np.square(std))
 
 
 def predict(mean: Vector, covariance: Vector) -> tuple[Vector, Vector]:
     h = mean[3]
-    std = [_STD_POSITION * h, _STD_POSITION * h, 1e-2, _STD_POSITION * h,
-           _STD_VELOCITY * h, _STD_VELOCITY * h, 1e-5, _STD_VELOCITY * h]
+    std = [
+        _STD_POSITION * h,
+        _STD_POSITION * h,
+        1e-2,
+        _STD_POSITION * h,
+        _STD_VELOCITY * h,
+        _STD_VELOCITY * h,
+        1e-5,
+        _STD_VELOCITY * h,
+    ]
     mean = _MOTION @ mean
     covariance = _MOTION @ covariance @ _MOTION.T + np.diag(np.square(std))
     return mean, covariance

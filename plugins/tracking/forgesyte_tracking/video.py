@@ -67,7 +67,7 @@ def track_video(
                 ok, frame = capture.read()
                 if not ok:
                     break
-                boxes, scores, classes = detector(frame)
+                boxes, scores, classes = detector(np.asarray(frame, dtype=np.uint8))  # a view: already BGR uint8
                 tracks = tracker.update(boxes, scores, classes)
                 yield {
                     "frame_index": index,

@@ -75,16 +75,14 @@ class YoloModel:
         canvas = np.full((in_h, in_w, 3), PAD_VALUE, np.uint8)
         resized = cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR) if ratio != 1 else frame
         canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
-        blob = cv2.dnn.blobFromImage(canvas, 1 / 255.0, swapRB=True)
+        blob = np.asarray(cv2.dnn.blobFromImage(canvas, 1 / 255.0, swapRB=True), dtype=np.float32)
         return blob, Letterbox(ratio, pad_x, pad_y)
 
     def infer(self, blob: NDArray[np.float32]) -> NDArray[np.float32]:
         output: NDArray[np.float32] = self.session.run(None, {self.input_name: blob})[0]
         return output
 
-    def detect(
-        self, frame: NDArray[np.uint8], conf: float = 0.25, iou: float = 0.45, max_det: int = 300
-    ) -> Detections:
+    def detect(self, frame: NDArray[np.uint8], conf: float = 0.25, iou: float = 0.45, max_det: int = 300) -> Detections:
         blob, box = self.letterbox(frame)
         return decode(self.infer(blob), box, frame.shape[:2], conf, iou, max_det)
 
@@ -100,7 +98,11 @@ def decode(
     keep = scores >= conf
     if not keep.any():
         return np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64)
-    cxcywh, scores, class_ids = predictions[keep, :4].astype(np.float64), scores[keep].astype(np.float64), class_ids[keep]
+    cxcywh, scores, class_ids = (
+        predictions[keep, :4].astype(np.float64),
+        scores[keep].astype(np.float64),
+        class_ids[keep],
+    )
     xyxy = np.concatenate([cxcywh[:, :2] - cxcywh[:, 2:] / 2, cxcywh[:, :2] + cxcywh[:, 2:] / 2], axis=1)
     offset = xyxy + (class_ids[:, None] * MAX_WH)
     kept = cv2.dnn.NMSBoxes(

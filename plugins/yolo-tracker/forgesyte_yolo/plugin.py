@@ -17,10 +17,18 @@ class Plugin:
 
     def __init__(self) -> None:
         self.tools: dict[str, dict[str, Any]] = {
-            "detect": {"description": "Objects in an image", "input_schema": {"image_bytes": "bytes"},
-                       "output_schema": {"detections": "array"}, "handler": "detect"},
-            "video_track": {"description": "Objects tracked through a video", "input_schema": {"video_path": "string"},
-                            "output_schema": {"frames": "array"}, "handler": "video_track"},
+            "detect": {
+                "description": "Objects in an image",
+                "input_schema": {"image_bytes": "bytes"},
+                "output_schema": {"detections": "array"},
+                "handler": "detect",
+            },
+            "video_track": {
+                "description": "Objects tracked through a video",
+                "input_schema": {"video_path": "string"},
+                "output_schema": {"frames": "array"},
+                "handler": "video_track",
+            },
         }
         self._models: dict[tuple[str, str], YoloModel] = {}
 
@@ -41,24 +49,34 @@ class Plugin:
         if tool_name == "video_track":
             if "video_path" not in args:
                 raise ValueError("video_track needs video_path")
-            return self.video_track(args["video_path"], args.get("progress_callback"), args.get("device", "cpu"), options)
+            return self.video_track(
+                args["video_path"], args.get("progress_callback"), args.get("device", "cpu"), options
+            )
         raise ValueError(f"Unknown tool: {tool_name}")
 
     def detect(self, image_bytes: bytes, options: dict[str, Any]) -> dict[str, Any]:
         model = self.model(options)
-        image = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), cv2.IMREAD_COLOR)
-        if image is None:
+        decoded = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), cv2.IMREAD_COLOR)
+        if decoded is None:
             raise ValueError("image_bytes is not a decodable image")
+        image = np.asarray(decoded, dtype=np.uint8)
         boxes, scores, classes = model.detect(
             image, float(options.get("conf", 0.25)), float(options.get("iou", 0.45)), int(options.get("max_det", 300))
         )
         detections = [
-            {"class_id": int(c), "class": model.names.get(int(c), str(c)), "confidence": round(float(s), 4),
-             "xyxy": [round(float(v), 1) for v in b]}
+            {
+                "class_id": int(c),
+                "class": model.names.get(int(c), str(c)),
+                "confidence": round(float(s), 4),
+                "xyxy": [round(float(v), 1) for v in b],
+            }
             for b, s, c in zip(boxes, scores, classes, strict=True)
         ]
-        return {"detections": detections, "image_size": {"width": image.shape[1], "height": image.shape[0]},
-                "model": {"input_size": list(model.input_size), "provider": model.provider}}
+        return {
+            "detections": detections,
+            "image_size": {"width": image.shape[1], "height": image.shape[0]},
+            "model": {"input_size": list(model.input_size), "provider": model.provider},
+        }
 
     def video_track(self, video_path: str, progress: Any, device: str, options: dict[str, Any]) -> dict[str, Any]:
         model = self.model(options, device)

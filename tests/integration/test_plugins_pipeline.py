@@ -1,0 +1,110 @@
+"""The shipped plugins through the whole pipeline: submit, presigned upload, ingest, runner, results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cv2
+import pytest
+
+from forgesyte_core.jobs.model import Job
+from forgesyte_core.jobs.store import utcnow
+from forgesyte_core.runner import build_runner
+from forgesyte_dev.synthetic import crossing_scene
+from forgesyte_dev.text_lines import rendered_lines
+from tests.helpers import Aws, upload
+from tests.integration.pipeline import ingest, job, results, run_video, run_work, submit
+from tests.plugins.tiny_yolo import candidate, write_tiny_yolo
+
+
+@pytest.fixture
+def shipped_catalog(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serve the packaged catalog (the shipped plugins) instead of the test plugins'."""
+    from tests.conftest import _reset
+
+    monkeypatch.delenv("PLUGIN_CATALOG_PATH")
+    _reset()
+
+
+def test_motion_tracker_end_to_end(aws: Aws, shipped_catalog: None, tmp_path: Path) -> None:
+    video = tmp_path / "scene.mp4"
+    crossing_scene(320, 180, seconds=3).write(video)
+    done = run_video(aws, video.read_bytes(), plugin_id="motion-tracker", tool="video_track")
+    assert done["status"] == "completed", done
+    assert done["summary"]["frame_count"] == 90
+    assert done["summary"]["classes"] == ["motion"]
+    assert done["summary"]["detection_count"] > 90
+    document = results(aws, done["job_id"])
+    assert document["total_frames"] == 90
+    assert len(document["frames"]) == 90
+    objects = [o for f in document["frames"] for o in f["detections"]["tracked_objects"]]
+    assert {o["track_id"] for o in objects} >= {1, 2}
+
+
+def test_ocr_image_job_end_to_end(aws: Aws, shipped_catalog: None) -> None:
+    text, _, image = next(rendered_lines())
+    data = cv2.imencode(".png", image)[1].tobytes()
+    created = submit("image", "ocr", "analyze", data, "image/png")
+    upload(created, data)
+    ingest(aws)
+    run_work(aws)
+    assert job(created["job_id"])["status"] == "completed"
+    assert results(aws, created["job_id"])["results"]["text"] == text
+
+
+def test_yolo_detect_with_a_model_named_in_options(aws: Aws, shipped_catalog: None, tmp_path: Path) -> None:
+    model = write_tiny_yolo(tmp_path / "tiny.onnx", [candidate(32, 32, 20, 10, 0, 0.9, 1)], {0: "widget"})
+    data = cv2.imencode(".jpg", next(rendered_lines())[2])[1].tobytes()
+    created = submit("image", "yolo-tracker", "detect", data, "image/jpeg", {"model": str(model)})
+    upload(created, data)
+    ingest(aws)
+    run_work(aws)
+    done = job(created["job_id"])
+    assert done["status"] == "completed"
+    assert done["summary"]["classes"] == ["widget"]
+
+
+def test_yolo_without_a_model_fails_with_instructions(
+    aws: Aws, shipped_catalog: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("YOLO_MODEL", raising=False)
+    data = cv2.imencode(".png", next(rendered_lines())[2])[1].tobytes()
+    created = submit("image", "yolo-tracker", "detect", data, "image/png")
+    upload(created, data)
+    ingest(aws)
+    run_work(aws)
+    failed = job(created["job_id"])
+    assert failed["status"] == "failed"
+    assert "set YOLO_MODEL" in failed["error_message"]
+
+
+def test_large_results_stream_through_a_multipart_upload(aws: Aws) -> None:
+    runner = build_runner()
+    now = utcnow()
+    the_job = Job("11111111-1111-4111-8111-111111111111", "p", "t", "video", "k", "video/mp4", 1, now, now, now, now)
+    counted = 0
+
+    def frames() -> Any:
+        nonlocal counted
+        for index in range(70_000):
+            counted += 1
+            yield {
+                "frame_index": index,
+                "detections": {
+                    "tracked_objects": [
+                        {"track_id": 1, "class": "car", "xyxy": [1.5, 2.5, 3.5, 4.5], "center": [2.5, 3.5]}
+                    ]
+                },
+            }
+
+    work = Path(runner.work_dir) / "large"
+    work.mkdir()
+    summary = runner._store_results(the_job, {"total_frames": 70_000, "frames": frames()}, work)
+    head = aws.s3.head_object(Bucket=aws.bucket, Key=f"results/{the_job.job_id}.json")
+    assert head["ContentLength"] > 8 * 1024**2
+    assert "-" in head["ETag"], "a multipart upload's ETag names its part count"
+    document = json.loads(aws.s3.get_object(Bucket=aws.bucket, Key=f"results/{the_job.job_id}.json")["Body"].read())
+    assert len(document["frames"]) == counted == 70_000
+    assert summary.detection_count == 70_000
