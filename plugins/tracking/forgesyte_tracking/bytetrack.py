@@ -50,13 +50,8 @@ class Track:
         """The box reported: the detection matched last, which does not lag a box that changes size."""
         return self.detection if self.detection is not None else self.predicted_xyxy
 
-    def predict(self) -> None:
-        if self.state != State.TRACKED:
-            self.mean[7] = 0.0  # a lost box keeps its size
-        self.mean, self.covariance = kalman.predict(self.mean, self.covariance)
-
     def absorb(self, box: NDArray[np.float64], score: float, frame: int) -> None:
-        self.mean, self.covariance = kalman.update(self.mean, self.covariance, xyxy_to_xyah(box))
+        """Take a detection; the filter's update runs for every matched track at the end of the frame."""
         self.detection = box
         self.score, self.last_frame, self.hits = score, frame, self.hits + 1
         self.state, self.matched = State.TRACKED, True
@@ -68,7 +63,7 @@ def _associate(
     """Matches (track index, detection index) with IoU above ``threshold``; then the leftovers."""
     if not tracks or len(boxes) == 0:
         return [], list(range(len(tracks))), list(range(len(boxes)))
-    track_boxes = np.array([t.predicted_xyxy for t in tracks])
+    track_boxes = xyah_to_xyxy(np.array([t.mean[:4] for t in tracks]))
     iou = iou_matrix(track_boxes, boxes)
     same_class = np.array([t.class_id for t in tracks])[:, None] == classes[None, :]
     cost = np.where(same_class & (iou >= threshold), 1.0 - iou, 1e6)
@@ -111,7 +106,7 @@ class ByteTracker:
         classes = np.asarray(classes, dtype=np.int64).reshape(-1)
         for track in self.tracks:
             track.matched = False
-            track.predict()
+        self._predict()
 
         high = scores >= self.high_threshold
         low = ~high & (scores >= self.low_threshold)
@@ -139,6 +134,8 @@ class ByteTracker:
             self._activate(unconfirmed[ti])
         hi_left = hi_left[rest_new]
 
+        self._correct([t for t in self.tracks if t.matched])
+
         # Unmatched: new tracks die at once, tracked ones are lost, lost ones expire.
         survivors = []
         for track in self.tracks:
@@ -156,6 +153,25 @@ class ByteTracker:
                 self._start(boxes[j], float(scores[j]), int(classes[j]))
 
         return [t for t in self.tracks if t.state == State.TRACKED and t.last_frame == self.frame and t.hits >= 2]
+
+    def _predict(self) -> None:
+        if not self.tracks:
+            return
+        means = np.array([t.mean for t in self.tracks])
+        means[[t.state != State.TRACKED for t in self.tracks], 7] = 0.0  # a lost box keeps its size
+        means, covariances = kalman.predict(means, np.array([t.covariance for t in self.tracks]))
+        for track, mean, covariance in zip(self.tracks, means, covariances, strict=True):
+            track.mean, track.covariance = mean, covariance
+
+    def _correct(self, matched: list[Track]) -> None:
+        if not matched:
+            return
+        measurements = xyxy_to_xyah(np.array([t.detection for t in matched]))
+        means, covariances = kalman.update(
+            np.array([t.mean for t in matched]), np.array([t.covariance for t in matched]), measurements
+        )
+        for track, mean, covariance in zip(matched, means, covariances, strict=True):
+            track.mean, track.covariance = mean, covariance
 
     def _start(self, box: NDArray[np.float64], score: float, class_id: int) -> None:
         mean, covariance = kalman.initiate(xyxy_to_xyah(box))

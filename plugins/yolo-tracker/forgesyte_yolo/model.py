@@ -91,18 +91,14 @@ def decode(
     output: NDArray[np.float32], box: Letterbox, image_shape: tuple[int, ...], conf: float, iou: float, max_det: int
 ) -> Detections:
     """Raw export output → boxes in the original image's pixels, scores and class ids, after NMS."""
-    predictions = output[0].T  # anchors × (4 + classes)
-    class_scores = predictions[:, 4:]
-    class_ids = class_scores.argmax(axis=1)
-    scores = class_scores[np.arange(len(class_ids)), class_ids]
-    keep = scores >= conf
-    if not keep.any():
+    raw = output[0]  # (4 + classes) × anchors, contiguous: reduce over rows, then keep few columns
+    best = raw[4:].max(axis=0)
+    keep = np.flatnonzero(best >= conf)
+    if not len(keep):
         return np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64)
-    cxcywh, scores, class_ids = (
-        predictions[keep, :4].astype(np.float64),
-        scores[keep].astype(np.float64),
-        class_ids[keep],
-    )
+    class_ids = raw[4:, keep].argmax(axis=0)
+    scores = best[keep].astype(np.float64)
+    cxcywh = raw[:4, keep].T.astype(np.float64)
     xyxy = np.concatenate([cxcywh[:, :2] - cxcywh[:, 2:] / 2, cxcywh[:, :2] + cxcywh[:, 2:] / 2], axis=1)
     offset = xyxy + (class_ids[:, None] * MAX_WH)
     kept = cv2.dnn.NMSBoxes(
