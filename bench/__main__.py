@@ -7,14 +7,19 @@ import platform
 import time
 from pathlib import Path
 
-from bench import imports, probe
+from bench import imports, plugins, probe, runner_memory
 
 RESULTS = Path(__file__).with_name("results.json")
 
 
 def main() -> int:
     started = time.time()
-    sections = {"probe": probe.run(), "cold_imports": imports.run()}
+    sections = {
+        "probe": probe.run(),
+        "cold_imports": imports.run(),
+        "plugins": plugins.run(),
+        "runner_memory": runner_memory.run(),
+    }
     report = {
         "machine": {
             "python": platform.python_version(),

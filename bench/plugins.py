@@ -53,7 +53,8 @@ def motion_speed(video: Path) -> dict[str, Any]:
     decode = statistics.median(decode_fps(video) for _ in range(RUNS))
     tracked = statistics.median(motion_fps(video) for _ in range(RUNS))
     return {
-        "what": f"640x360 mp4v, 300 frames, median of {RUNS}; tracker fps = decode + subtraction + tracking + result dicts",
+        "what": f"640x360 mp4v, 300 frames, median of {RUNS};"
+        " tracker fps = decode + subtraction + tracking + result dicts",
         "decode_only_fps": round(decode, 1),
         "motion_tracker_fps": round(tracked, 1),
         "share_of_decode_speed": round(tracked / decode, 3),
@@ -78,8 +79,10 @@ def yolo_overhead(video: Path, model_name: str, frames: int = 60) -> dict[str, A
 
     YoloModel.infer = timed  # type: ignore[method-assign]
     try:
-        result = plugin.run_tool("video_track", {"video_path": str(video), "device": "cpu",
-                                                 "options": {"model": str(SHARED_MODELS / model_name)}})
+        result = plugin.run_tool(
+            "video_track",
+            {"video_path": str(video), "device": "cpu", "options": {"model": str(SHARED_MODELS / model_name)}},
+        )
         iterator = iter(result["frames"])
         next(iterator)  # the first frame warms onnxruntime up
         inference.clear()

@@ -31,16 +31,37 @@ def _diagonal(std: Array, size: int) -> Array:
 def initiate(measurement: Array) -> tuple[Array, Array]:
     mean = np.r_[measurement, np.zeros(4)]
     h = measurement[3]
-    std = np.array([2 * _STD_POSITION * h, 2 * _STD_POSITION * h, 1e-2, 2 * _STD_POSITION * h,
-                    10 * _STD_VELOCITY * h, 10 * _STD_VELOCITY * h, 1e-5, 10 * _STD_VELOCITY * h])
+    std = np.array(
+        [
+            2 * _STD_POSITION * h,
+            2 * _STD_POSITION * h,
+            1e-2,
+            2 * _STD_POSITION * h,
+            10 * _STD_VELOCITY * h,
+            10 * _STD_VELOCITY * h,
+            1e-5,
+            10 * _STD_VELOCITY * h,
+        ]
+    )
     return mean, np.diag(np.square(std))
 
 
 def predict(means: Array, covariances: Array) -> tuple[Array, Array]:
     h = means[:, 3]
     ones = np.ones_like(h)
-    std = np.stack([_STD_POSITION * h, _STD_POSITION * h, 1e-2 * ones, _STD_POSITION * h,
-                    _STD_VELOCITY * h, _STD_VELOCITY * h, 1e-5 * ones, _STD_VELOCITY * h], axis=1)
+    std = np.stack(
+        [
+            _STD_POSITION * h,
+            _STD_POSITION * h,
+            1e-2 * ones,
+            _STD_POSITION * h,
+            _STD_VELOCITY * h,
+            _STD_VELOCITY * h,
+            1e-5 * ones,
+            _STD_VELOCITY * h,
+        ],
+        axis=1,
+    )
     means = means @ _MOTION.T
     covariances = _MOTION @ covariances @ _MOTION.T + _diagonal(std, 8)
     return means, covariances
