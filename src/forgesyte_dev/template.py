@@ -163,23 +163,25 @@ def provision(
     for logical, spec in resources_of(template, "AWS::DynamoDB::Table").items():
         props = spec["Properties"]
         name = f"{prefix}-{logical}"
-        dynamodb.create_table(
-            TableName=name,
-            AttributeDefinitions=props["AttributeDefinitions"],
-            KeySchema=props["KeySchema"],
-            GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
-            BillingMode=props["BillingMode"],
-        )
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl:
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        if name not in dynamodb.list_tables()["TableNames"]:  # attaching to a stack already provisioned
+            dynamodb.create_table(
+                TableName=name,
+                AttributeDefinitions=props["AttributeDefinitions"],
+                KeySchema=props["KeySchema"],
+                GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
+                BillingMode=props["BillingMode"],
+            )
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl:
+                dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         stack.physical[logical] = name
         stack.arns[logical] = f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}"
 
     for logical, spec in resources_of(template, "AWS::S3::Bucket").items():
         props = spec["Properties"]
         name = f"{prefix}-{logical.lower()}"
-        s3.create_bucket(Bucket=name)
+        if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+            s3.create_bucket(Bucket=name)
         stack.physical[logical] = name
         stack.arns[logical] = f"arn:aws:s3:::{name}"
         if "CorsConfiguration" in props:

@@ -83,6 +83,19 @@ class BatchLauncher:
         return str(response["jobId"])
 
 
+class ProcessLauncher:
+    """Runs ``command + [job_id]`` as a detached process: the local stack's stand-in for AWS Batch."""
+
+    def __init__(self, command: list[str]) -> None:
+        self._command = command
+
+    def launch(self, job: Job) -> str:
+        import subprocess
+
+        process = subprocess.Popen([*self._command, job.job_id], start_new_session=False)
+        return f"local-{process.pid}"
+
+
 def batch_job_name(job_id: str) -> str:
     return f"forgesyte-{job_id}"
 

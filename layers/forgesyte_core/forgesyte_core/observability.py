@@ -10,6 +10,7 @@ runner image, whose cold start OpenCV and the plugins dominate, uses :func:`get_
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ SERVICE = "forgesyte"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace="ForgeSyte", service=SERVICE)
+# A status read records no metric; powertools warns about that on every such call.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 @lru_cache(maxsize=1)

@@ -54,6 +54,8 @@ class Settings:
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     catalog_path: str = ""
     work_dir: str = "/tmp"
+    # Set only by the local stack: a command that runs a job the way a Batch job would.
+    local_batch_command: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,6 +87,7 @@ class Settings:
             cors_origins=_list("CORS_ORIGINS"),
             catalog_path=os.environ.get("PLUGIN_CATALOG_PATH", ""),
             work_dir=os.environ.get("WORK_DIR", "/tmp"),
+            local_batch_command=os.environ.get("LOCAL_BATCH_COMMAND", ""),
         )
 
 

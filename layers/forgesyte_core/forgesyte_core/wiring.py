@@ -6,6 +6,7 @@ factory imports its service on first use, so a function only loads the modules i
 
 from __future__ import annotations
 
+import shlex
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,7 @@ def admission() -> Admission:
 
 
 def launchers() -> dict[str, Launcher]:
-    from forgesyte_core.dispatch import BATCH, LAMBDA, BatchLauncher, WorkQueueLauncher
+    from forgesyte_core.dispatch import BATCH, LAMBDA, BatchLauncher, ProcessLauncher, WorkQueueLauncher
 
     settings = get_settings()
     found: dict[str, Launcher] = {}
@@ -59,6 +60,8 @@ def launchers() -> dict[str, Launcher]:
         found[LAMBDA] = WorkQueueLauncher(client("sqs"), settings.work_queue_url)
     if settings.batch_job_queue and settings.batch_job_definition:
         found[BATCH] = BatchLauncher(client("batch"), settings.batch_job_queue, settings.batch_job_definition)
+    elif settings.local_batch_command:  # the local stack's stand-in for Batch
+        found[BATCH] = ProcessLauncher(shlex.split(settings.local_batch_command))
     return found
 
 

@@ -1,0 +1,181 @@
+"""A client for the job API, local or deployed: submit, upload with the presigned POST, follow a job."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+
+from forgesyte_dev.template import ROOT
+
+TERMINAL = {"completed", "failed", "cancelled"}
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".3gp": "video/3gpp",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+STATE_FILE = ROOT / ".local-stack" / "stack.json"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status, self.detail = status, detail
+
+
+def content_type_for(path: Path) -> str:
+    return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+class MultipartUpload:
+    """A multipart/form-data body read lazily from disk, with a known length and a progress hook.
+
+    S3's POST needs Content-Length, so the body is not chunked; it is never held in memory.
+    """
+
+    def __init__(
+        self, fields: dict[str, str], path: Path, content_type: str, progress: Callable[[int, int], None]
+    ) -> None:
+        self.boundary = uuid.uuid4().hex
+        head = b"".join(
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in fields.items()
+        )
+        head += (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        self._parts: list[bytes | IO[bytes]] = [head, path.open("rb"), f"\r\n--{self.boundary}--\r\n".encode()]
+        self._file_size = path.stat().st_size
+        self.length = len(head) + self._file_size + len(self._parts[2])  # type: ignore[arg-type]
+        self._sent, self._progress = 0, progress
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self, size: int = -1) -> bytes:
+        size = 1 << 20 if size is None or size < 0 else size
+        out = b""
+        while self._parts and len(out) < size:
+            part = self._parts[0]
+            if isinstance(part, bytes):
+                out += part
+                self._parts.pop(0)
+            else:
+                chunk = part.read(size - len(out))
+                if not chunk:
+                    part.close()
+                    self._parts.pop(0)
+                out += chunk
+        if out:
+            self._sent += len(out)
+            self._progress(self._sent, self.length)
+        return out
+
+
+def progress_bar(label: str, stream: IO[str] = sys.stderr) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        fraction = done / total if total else 1.0
+        filled = int(30 * fraction)
+        stream.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%}")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+@dataclass
+class ApiClient:
+    base_url: str
+    api_key: str | None = None
+    timeout: float = 30.0
+
+    @classmethod
+    def from_stack(cls, state_file: Path = STATE_FILE) -> ApiClient:
+        if not state_file.is_file():
+            raise ApiError(0, "no local stack is running (start one with `forgesyte dev`), or pass --api and --api-key")
+        state = json.loads(state_file.read_text())
+        return cls(state["api_url"], state["api_key"])
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"X-API-Key": self.api_key} if self.api_key else {}
+        response = requests.request(
+            method,
+            self.base_url.rstrip("/") + path,
+            headers=headers,
+            timeout=self.timeout,
+            allow_redirects=False,
+            **kwargs,
+        )
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail") or response.json().get("message") or response.text
+            except ValueError:
+                detail = response.text
+            raise ApiError(response.status_code, str(detail))
+        return (
+            response.json()
+            if response.content and response.headers.get("Content-Type", "").startswith("application/json")
+            else response
+        )
+
+    def submit(self, path: Path, plugin_id: str, tool: str, options: dict[str, Any]) -> dict[str, Any]:
+        content_type = content_type_for(path)
+        kind = "video" if content_type.startswith("video/") else "image"
+        body = {
+            "plugin_id": plugin_id,
+            "tool": tool,
+            "content_type": content_type,
+            "content_length": path.stat().st_size,
+            "options": options,
+        }
+        created: dict[str, Any] = self.request("POST", f"/v1/{kind}/submit", json=body)
+        return created
+
+    def upload(self, created: dict[str, Any], path: Path, progress: Callable[[int, int], None]) -> None:
+        form = created["upload"]
+        body = MultipartUpload(
+            form["fields"], path, form["fields"].get("Content-Type", content_type_for(path)), progress
+        )
+        response = requests.post(form["url"], data=body, headers={"Content-Type": body.content_type}, timeout=600)
+        if response.status_code >= 300:
+            raise ApiError(response.status_code, f"upload refused by S3: {response.text[:300]}")
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        job: dict[str, Any] = self.request("GET", f"/v1/jobs/{job_id}")
+        return job
+
+    def wait(
+        self, job_id: str, on_update: Callable[[dict[str, Any]], None], interval: float = 0.25, timeout: float = 3600
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            on_update(job)
+            if job["status"] in TERMINAL or time.monotonic() > deadline:
+                return job
+            time.sleep(interval)
+
+    def results(self, job: dict[str, Any]) -> dict[str, Any]:
+        response = requests.get(job["result_url"], timeout=self.timeout)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data

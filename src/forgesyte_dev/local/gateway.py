@@ -1,0 +1,106 @@
+"""The API function behind a local HTTP server, called the way API Gateway calls it.
+
+Routes, the API-key requirement and the CORS preflight come from template.yaml; each request
+becomes a REST proxy event for ``api_app.lambda_handler``, whose response is written back.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from forgesyte_core.observability import logger
+from forgesyte_dev.local.events import api_event
+from forgesyte_dev.local.routes import Route, docs_page, match, openapi
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Gateway:
+    def __init__(
+        self, host: str, port: int, api_key: str, routes: list[Route], cors: dict[str, str], handler: Handler
+    ) -> None:
+        self.api_key, self.routes, self.cors, self.handler = api_key, routes, cors, handler
+        self._lock = threading.Lock()  # the resolver keeps the current event on itself
+        gateway = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                gateway.serve(self)
+
+            do_POST = do_PUT = do_DELETE = do_OPTIONS = do_GET
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # requests are logged as JSON by serve()
+
+        self.server = ThreadingHTTPServer((host, port), RequestHandler)
+        self.server.daemon_threads = True
+        self.url = f"http://{host}:{self.server.server_address[1]}"
+        self.spec = openapi(routes, self.url)
+        self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def serve(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        method = request.command
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        if parts.path == "/docs" and method == "GET":
+            return self._send(request, 200, {"Content-Type": "text/html; charset=utf-8"}, docs_page(self.spec).encode())
+        if parts.path == "/openapi.json" and method == "GET":
+            return self._json(request, 200, self.spec)
+        if method == "OPTIONS":  # API Gateway answers the preflight itself (a mock integration)
+            return self._send(request, 200, dict(self.cors), b"")
+        found = match(self.routes, method, parts.path)
+        if found is None:
+            return self._json(request, 403, {"message": "Missing Authentication Token"})
+        route, path_parameters = found
+        key = request.headers.get("X-API-Key")
+        if route.api_key_required and key != self.api_key:
+            return self._json(request, 403, {"message": "Forbidden"})
+        event = api_event(
+            method=method,
+            path=parts.path,
+            resource=route.path,
+            path_parameters=path_parameters or None,
+            query=parse_qs(parts.query),
+            headers=dict(request.headers.items()),
+            body=body,
+            source_ip=request.client_address[0],
+            api_key=key,
+        )
+        with self._lock:
+            response = self.handler(event)
+        headers = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers[name] = ", ".join(values)
+        payload = response.get("body") or ""
+        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
+        logger.info("api request", extra={"method": method, "path": parts.path, "status": response["statusCode"]})
+        self._send(request, int(response["statusCode"]), headers, data)
+
+    def _json(self, request: BaseHTTPRequestHandler, status: int, body: Any) -> None:
+        self._send(request, status, {"Content-Type": "application/json"}, json.dumps(body).encode())
+
+    @staticmethod
+    def _send(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], data: bytes) -> None:
+        request.send_response(status)
+        for name, value in headers.items():
+            if name.lower() != "content-length":
+                request.send_header(name, value)
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)

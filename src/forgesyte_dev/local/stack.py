@@ -1,0 +1,260 @@
+"""The embedded local stack: everything template.yaml deploys, on this machine, with no AWS or Docker.
+
+- a moto server on 127.0.0.1 for S3, DynamoDB and SQS, with the bucket, table, queues, DLQs and the
+  bucket → queue notification created from template.yaml (or an existing one to attach to);
+- the API function behind a local gateway (API-key check, CORS, /docs);
+- pollers feeding the upload queue to the ingest handler and the work queue to the runner handler,
+  each in worker processes, and the work DLQ to the reconcile handler;
+- the local stand-in for AWS Batch (``LOCAL_BATCH_COMMAND``) and the reconcile schedule.
+
+Only the launchers differ from the cloud; handlers, settings and resources are template.yaml's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from forgesyte_core.observability import logger
+from forgesyte_dev.local.gateway import Gateway
+from forgesyte_dev.local.invoke import invoke
+from forgesyte_dev.local.routes import api_routes, cors_headers
+from forgesyte_dev.local.workers import FunctionPool, QueuePoller
+from forgesyte_dev.template import load_template, provision
+
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+SCHEDULE_EVENT = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+
+
+@dataclass
+class StackConfig:
+    host: str = "127.0.0.1"
+    api_port: int = 0  # 0: a free port
+    moto_port: int = 0
+    moto_url: str | None = None  # attach to a running moto server instead of starting one
+    prefix: str = "forgesyte-local"
+    state_dir: Path = Path(".local-stack")
+    api_key: str = "local-dev-key"
+    runner_workers: int = 2
+    ingest_workers: int = 1
+    sweep_interval_s: float = 60.0
+    region: str = "us-east-1"
+    env_json: Path | None = Path("env.json")  # for sam local invoke --env-vars
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class LocalStack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.pools: dict[str, FunctionPool] = {}
+        self.moto: Any = None
+        self.gateway: Gateway | None = None
+        self.env: dict[str, str] = {}
+        self.info: dict[str, Any] = {}
+        self.started_s = 0.0
+        self._saved_environ: dict[str, str] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        began = time.perf_counter()
+        self._saved_environ = dict(os.environ)
+        config = self.config
+        moto_url = config.moto_url or self._start_moto()
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": moto_url,
+                "AWS_DEFAULT_REGION": config.region,
+                "AWS_REGION": config.region,
+                **FAKE_CREDENTIALS,
+            }
+        )
+        s3, sqs, dynamodb = (boto3.client(name) for name in ("s3", "sqs", "dynamodb"))
+        self.sqs = sqs
+        template = load_template()
+        resources = provision(s3, dynamodb, sqs, prefix=config.prefix, region=config.region, template=template)
+        work_dir = (config.state_dir / "work").resolve()
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **resources.environment(),
+            "AWS_ENDPOINT_URL": moto_url,
+            "AWS_DEFAULT_REGION": config.region,
+            "AWS_REGION": config.region,
+            **FAKE_CREDENTIALS,
+            "WORK_DIR": str(work_dir),
+            "LOCAL_BATCH_COMMAND": f"{sys.executable} -m forgesyte_dev.local.batch",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            **config.extra_env,
+        }
+        os.environ.update(self.env)
+        _reset_layer()
+        self._recover()
+
+        upload_url, work_url, dlq_url = (
+            resources.physical[n] for n in ("UploadQueue", "WorkQueue", "WorkDeadLetterQueue")
+        )
+        self.pools = {
+            "ingest": FunctionPool("ingest", self.env, config.ingest_workers),
+            "runner": FunctionPool("runner", self.env, config.runner_workers),
+        }
+        reconcile_slot = threading.Semaphore(1)
+        self.threads = [
+            QueuePoller(
+                sqs,
+                upload_url,
+                resources.arns["UploadQueue"],
+                self.pools["ingest"].submit,
+                self.pools["ingest"].slots,
+                10,
+                self.stop_event,
+            ),
+            QueuePoller(
+                sqs,
+                work_url,
+                resources.arns["WorkQueue"],
+                self.pools["runner"].submit,
+                self.pools["runner"].slots,
+                1,
+                self.stop_event,
+            ),
+            QueuePoller(
+                sqs,
+                dlq_url,
+                resources.arns["WorkDeadLetterQueue"],
+                lambda e: invoke("reconcile", e),
+                reconcile_slot,
+                10,
+                self.stop_event,
+            ),
+            threading.Thread(target=self._schedule, name="reconcile-schedule", daemon=True),
+        ]
+        for pool in self.pools.values():  # warm in the background: health answers at once
+            threading.Thread(target=pool.warm, name=f"warm-{pool.function}", daemon=True).start()
+        for thread in self.threads:
+            thread.start()
+
+        origins = self.env.get("CORS_ORIGINS", "").split(",")
+        self.gateway = Gateway(
+            config.host,
+            config.api_port,
+            config.api_key,
+            api_routes(template),
+            cors_headers(template, origins),
+            lambda event: invoke("api", event),
+        )
+        self.gateway.start()
+        self.info = {
+            "api_url": self.gateway.url,
+            "api_key": config.api_key,
+            "moto_url": moto_url,
+            "bucket": resources.physical["MediaBucket"],
+            "table": resources.physical["JobsTable"],
+            "queues": {
+                n: resources.physical[n]
+                for n in ("UploadQueue", "WorkQueue", "UploadDeadLetterQueue", "WorkDeadLetterQueue")
+            },
+            "pid": os.getpid(),
+        }
+        self._write_state(template)
+        self.started_s = time.perf_counter() - began
+        logger.info("local stack ready", extra={**self.info, "startup_s": round(self.started_s, 3)})
+        return self
+
+    def stop(self, crash: bool = False) -> None:
+        """Stop everything; ``crash`` kills the workers mid-job as a power cut would."""
+        self.stop_event.set()
+        if self.gateway:
+            self.gateway.stop()
+        for pool in self.pools.values():
+            pool.kill() if crash else pool.close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        if self.moto is not None:
+            self.moto.stop()
+        (self.config.state_dir / "stack.json").unlink(missing_ok=True)
+        logger.info("local stack stopped", extra={"crash": crash})
+        os.environ.clear()
+        os.environ.update(self._saved_environ)
+        _reset_layer()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- parts -------------------------------------------------------------------------------
+
+    def _start_moto(self) -> str:
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3/SQS call otherwise
+        port = self.config.moto_port or _free_port(self.config.host)
+        self.moto = ThreadedMotoServer(ip_address=self.config.host, port=port, verbose=False)
+        self.moto.start()
+        return f"http://{self.config.host}:{port}"
+
+    def _recover(self) -> None:
+        """Jobs a previous stack left running cannot finish: their workers died with it."""
+        from forgesyte_core import wiring
+        from forgesyte_core.jobs.model import JobStatus
+
+        reconciler = wiring.reconciler()
+        for job in wiring.job_store().iter_status(JobStatus.RUNNING):
+            reconciler.fail(
+                job.job_id,
+                "interrupted",
+                "the local stack stopped while the job ran; submit it again",
+                expected=(JobStatus.RUNNING,),
+            )
+
+    def _schedule(self) -> None:
+        while not self.stop_event.wait(self.config.sweep_interval_s):
+            try:
+                invoke("reconcile", SCHEDULE_EVENT)
+            except Exception:
+                logger.exception("reconcile sweep failed")
+
+    def _write_state(self, template: dict[str, Any]) -> None:
+        state = self.config.state_dir
+        state.mkdir(parents=True, exist_ok=True)
+        (state / "stack.json").write_text(json.dumps(self.info, indent=2) + "\n")
+        # sam local invoke runs functions in Docker: the moto server is the host's, seen from there.
+        docker_env = {
+            **self.env,
+            "AWS_ENDPOINT_URL": self.info["moto_url"].replace(self.config.host, "host.docker.internal"),
+        }
+        docker_env.pop("LOCAL_BATCH_COMMAND", None)
+        docker_env.pop("WORK_DIR", None)
+        functions = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+        if self.config.env_json is not None:
+            self.config.env_json.write_text(json.dumps(dict.fromkeys(functions, docker_env), indent=2) + "\n")
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _reset_layer() -> None:
+    from forgesyte_core import clients, settings, wiring
+
+    settings.reset_settings()
+    clients.reset_clients()
+    wiring.reset()

@@ -1,0 +1,218 @@
+"""End to end over real HTTP against the embedded local stack (moto server, gateway, worker processes)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from forgesyte_dev import cli
+from forgesyte_dev.local.client import ApiClient, ApiError
+from forgesyte_dev.local.stack import LocalStack
+from forgesyte_dev.synthetic import crossing_scene
+from tests.e2e.conftest import stack_config
+
+TERMINAL = {"completed", "failed", "cancelled"}
+
+
+def client(stack: LocalStack) -> ApiClient:
+    return ApiClient(stack.info["api_url"], stack.info["api_key"])
+
+
+def wait_for(api: ApiClient, job_id: str, statuses: set[str], timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.job(job_id)
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("videos") / "scene.mp4"
+    crossing_scene(320, 180, seconds=3).write(path)
+    return path
+
+
+def test_gateway_checks_the_api_key_and_answers_cors_and_docs(stack: LocalStack) -> None:
+    url = stack.info["api_url"]
+    assert requests.get(f"{url}/v1/health", timeout=5).json()["status"] == "ok"
+    denied = requests.get(f"{url}/v1/jobs", timeout=5)
+    assert denied.status_code == 403
+    assert denied.json() == {"message": "Forbidden"}
+    assert requests.get(f"{url}/v1/jobs", headers={"X-API-Key": "wrong"}, timeout=5).status_code == 403
+    assert requests.get(f"{url}/v1/nowhere", timeout=5).status_code == 403
+    preflight = requests.options(f"{url}/v1/video/submit", headers={"Origin": "http://localhost:5173"}, timeout=5)
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "X-API-Key" in preflight.headers["Access-Control-Allow-Headers"]
+    spec = requests.get(f"{url}/openapi.json", timeout=5).json()
+    assert "/v1/jobs/{job_id}" in spec["paths"]
+    assert "security" not in spec["paths"]["/v1/health"]["get"]
+    assert "/v1/video/submit" in requests.get(f"{url}/docs", timeout=5).text
+
+
+def test_upload_with_a_plain_http_post_and_get_results(stack: LocalStack, video: Path) -> None:
+    api = client(stack)
+    created = api.request(
+        "POST",
+        "/v1/video/submit",
+        json={
+            "plugin_id": "motion-tracker",
+            "tool": "video_track",
+            "content_type": "video/mp4",
+            "content_length": video.stat().st_size,
+        },
+    )
+    form = created["upload"]
+    with video.open("rb") as handle:  # the browser's way: the form fields, then the file
+        uploaded = requests.post(form["url"], data=form["fields"], files={"file": handle}, timeout=30)
+    assert uploaded.status_code == 204
+    done = wait_for(api, created["job_id"], TERMINAL)
+    assert done["status"] == "completed", done
+    assert done["compute"] == "lambda"
+    assert done["media"]["frames"] == 90
+    results = requests.get(done["result_url"], timeout=10).json()
+    assert results["total_frames"] == 90
+    assert len(results["frames"]) == 90
+    redirect = requests.get(
+        f"{stack.info['api_url']}/v1/jobs/{done['job_id']}/result",
+        headers={"X-API-Key": stack.info["api_key"]},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert redirect.status_code == 302
+
+
+def test_a_rejected_file_ends_failed_with_its_reason(stack: LocalStack, tmp_path: Path) -> None:
+    api = client(stack)
+    bad = tmp_path / "notes.mp4"
+    bad.write_bytes(b"%PDF-1.7 this is a document renamed to .mp4" * 20)
+    created = api.submit(bad, "motion-tracker", "video_track", {})
+    api.upload(created, bad, lambda done, total: None)
+    failed = wait_for(api, created["job_id"], TERMINAL)
+    assert failed["status"] == "failed"
+    assert failed["error_code"] == "invalid_media"
+    assert failed["error_message"] == "a PDF document is not an image or a video"
+
+
+def test_two_jobs_at_once_both_complete(stack: LocalStack, video: Path) -> None:
+    api = client(stack)
+    ids: list[str] = []
+
+    def one() -> None:
+        created = api.submit(video, "frame-counter", "count_frames", {"delay_s": 0.01})
+        api.upload(created, video, lambda done, total: None)
+        ids.append(created["job_id"])
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    jobs = [wait_for(api, job_id, TERMINAL) for job_id in ids]
+    assert [j["status"] for j in jobs] == ["completed", "completed"]
+    assert all(j["summary"]["frame_count"] == 90 for j in jobs)
+
+
+def test_gpu_tools_run_on_the_local_batch_stand_in(stack: LocalStack, video: Path) -> None:
+    api = client(stack)
+    created = api.submit(video, "crasher", "explode", {})  # its manifest asks for a GPU
+    api.upload(created, video, lambda done, total: None)
+    failed = wait_for(api, created["job_id"], TERMINAL)
+    assert failed["compute"] == "batch"
+    assert failed["compute_run_id"].startswith("local-")
+    assert failed["error_message"] == "RuntimeError: model weights are corrupt at layer 7"
+
+
+def test_cli_commands_against_the_stack(
+    stack: LocalStack, video: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = ["--api", stack.info["api_url"], "--api-key", stack.info["api_key"]]
+    out = tmp_path / "results.json"
+    assert (
+        cli.main(
+            [
+                "submit",
+                str(video),
+                "--plugin",
+                "frame-counter",
+                "--tool",
+                "count_frames",
+                "--option",
+                "label=cube",
+                "--wait",
+                "--out",
+                str(out),
+                *remote,
+            ]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["summary"]["classes"] == ["cube"]
+    assert json.loads(out.read_text())["total_frames"] == 90
+    assert cli.main(["job", printed["job_id"], *remote]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "completed"
+    assert cli.main(["jobs", "--status", "completed", *remote]) == 0
+    assert printed["job_id"] in capsys.readouterr().out
+    assert cli.main(["cancel", printed["job_id"], *remote]) == 1
+    assert "is completed" in capsys.readouterr().err
+    assert cli.main(["plugins", "--remote", *remote]) == 0
+    assert "motion-tracker" in capsys.readouterr().out
+    assert cli.main(["jobs", "--api", stack.info["api_url"], "--api-key", "wrong"]) == 1
+    assert "Forbidden" in capsys.readouterr().err
+
+
+def test_env_json_points_sam_local_invoke_at_the_moto_server(stack: LocalStack) -> None:
+    env = json.loads(Path(stack.config.env_json or "").read_text())
+    assert set(env) == {"ApiFunction", "IngestFunction", "RunnerFunction", "ReconcileFunction"}
+    port = stack.info["moto_url"].rsplit(":", 1)[1]
+    assert env["IngestFunction"]["AWS_ENDPOINT_URL"] == f"http://host.docker.internal:{port}"
+    assert env["IngestFunction"]["JOBS_TABLE"] == stack.info["table"]
+
+
+def test_a_restart_leaves_nothing_half_done(tmp_path: Path, combined_catalog: Path, video: Path) -> None:
+    from moto.server import ThreadedMotoServer
+
+    from forgesyte_dev.local.stack import _free_port
+
+    port = _free_port("127.0.0.1")
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    try:
+        config = stack_config(tmp_path, combined_catalog, moto_url=f"http://127.0.0.1:{port}", runner_workers=1)
+        first = LocalStack(config).start()
+        api = client(first)
+        created = api.submit(video, "frame-counter", "count_frames", {"delay_s": 0.2})
+        api.upload(created, video, lambda done, total: None)
+        running = wait_for(api, created["job_id"], {"running"})
+        assert running["status"] == "running"
+        first.stop(crash=True)  # the workers die mid-job
+
+        second = LocalStack(stack_config(tmp_path, combined_catalog, moto_url=f"http://127.0.0.1:{port}")).start()
+        try:
+            api = client(second)
+            interrupted = api.job(created["job_id"])
+            assert interrupted["status"] == "failed"
+            assert interrupted["error_code"] == "interrupted"
+            again = api.submit(video, "frame-counter", "count_frames", {})
+            api.upload(again, video, lambda done, total: None)
+            assert wait_for(api, again["job_id"], TERMINAL)["status"] == "completed"
+            for status in ("pending", "queued", "running"):
+                assert api.request("GET", "/v1/jobs", params={"status": status})["jobs"] == []
+        finally:
+            second.stop()
+    finally:
+        moto.stop()
+
+
+def test_an_unreachable_stack_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ApiError, match="no local stack is running"):
+        ApiClient.from_stack(tmp_path / "missing.json")
