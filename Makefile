@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest validate bench catalog clean
+.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean
 
 $(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ validate: $(SAM_VENV)/.installed $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The main job, end to end, on the embedded local stack: no AWS account, no Docker.
+demo: $(STAMP)
+	$(BIN)/forgesyte demo
+
+dev: $(STAMP)
+	$(BIN)/forgesyte dev
 
 catalog: $(STAMP)
 	$(BIN)/forgesyte catalog --write

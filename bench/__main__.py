@@ -7,7 +7,7 @@ import platform
 import time
 from pathlib import Path
 
-from bench import imports, plugins, probe, runner_memory
+from bench import imports, local_stack, plugins, probe, runner_memory
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -19,6 +19,7 @@ def main() -> int:
         "cold_imports": imports.run(),
         "plugins": plugins.run(),
         "runner_memory": runner_memory.run(),
+        "local_stack": local_stack.run(),
     }
     report = {
         "machine": {

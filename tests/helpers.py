@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -63,22 +62,10 @@ class Aws:
 def sqs_event(
     messages: list[dict[str, Any]], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:test"
 ) -> dict[str, Any]:
-    """An SQS → Lambda event carrying these messages, shaped like events/s3-upload-sqs.json."""
-    template = load_event("s3-upload-sqs.json")["Records"][0]
-    records = []
-    for message in messages:
-        record = copy.deepcopy(template)
-        record.update(
-            messageId=message["MessageId"],
-            receiptHandle=message["ReceiptHandle"],
-            body=message["Body"],
-            eventSourceARN=queue_arn,
-        )
-        record["attributes"]["ApproximateReceiveCount"] = message.get("Attributes", {}).get(
-            "ApproximateReceiveCount", "1"
-        )
-        records.append(record)
-    return {"Records": records}
+    """An SQS → Lambda event carrying these messages, built as the local stack builds it."""
+    from forgesyte_dev.local.events import sqs_event as build
+
+    return build(messages, queue_arn)
 
 
 def api_event(

@@ -85,5 +85,8 @@ def reconciler() -> Reconciler:
 
 def reset() -> None:
     """Forget every wired service (tests and the local stack, after changing the environment)."""
+    from forgesyte_core.jobs.table import job_item_class
+
     for cached in (job_store, storage, admission, ingest, reconciler):
         cached.cache_clear()
+    job_item_class.cache_clear()  # PynamoDB keeps its connection (and endpoint) on the model class
