@@ -13,19 +13,13 @@ import motmetrics as mm
 import numpy as np
 
 from forgesyte_dev.synthetic import GroundTruth
+from forgesyte_tracking.geometry import iou_matrix
 
 METRICS = ["mota", "idf1", "precision", "recall", "num_switches", "num_false_positives", "num_misses", "num_objects"]
 
 
 def _iou_distances(truth: np.ndarray, hypotheses: np.ndarray, min_iou: float) -> np.ndarray:
-    if len(truth) == 0 or len(hypotheses) == 0:
-        return np.empty((len(truth), len(hypotheses)))
-    top_left = np.maximum(truth[:, None, :2], hypotheses[None, :, :2])
-    bottom_right = np.minimum(truth[:, None, 2:], hypotheses[None, :, 2:])
-    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=2)
-    area_t = np.prod(truth[:, 2:] - truth[:, :2], axis=1)
-    area_h = np.prod(hypotheses[:, 2:] - hypotheses[:, :2], axis=1)
-    iou = inter / (area_t[:, None] + area_h[None, :] - inter)
+    iou = iou_matrix(truth, hypotheses)
     return np.where(iou >= min_iou, 1.0 - iou, np.nan)
 
 

@@ -92,7 +92,7 @@ class ProcessLauncher:
     def launch(self, job: Job) -> str:
         import subprocess
 
-        process = subprocess.Popen([*self._command, job.job_id], start_new_session=False)
+        process = subprocess.Popen([*self._command, job.job_id])
         return f"local-{process.pid}"
 
 

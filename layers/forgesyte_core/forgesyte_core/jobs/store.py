@@ -10,7 +10,7 @@ import base64
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,7 +87,7 @@ class JobStore:
         options: dict[str, Any],
         upload_expiry_s: int,
         ttl_days: int,
-        input_key_for: Any,
+        input_key_for: Callable[[str], str],
     ) -> Job:
         now = utcnow()
         job_id = str(uuid.uuid4())
