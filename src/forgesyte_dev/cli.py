@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "dev":
         from forgesyte_dev.local import commands
 
-        return commands.dev(args.host, args.port, args.workers, args.moto_url, args.api_key, sys.stdout)
+        return commands.dev(args.host, args.port, args.workers, args.moto_url, args.api_key)
     return _remote_command(args)
 
 

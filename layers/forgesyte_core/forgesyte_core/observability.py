@@ -10,11 +10,13 @@ runner image, whose cold start OpenCV and the plugins dominate, uses :func:`get_
 
 from __future__ import annotations
 
+import logging
 import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
 SERVICE = "forgesyte"
 
 logger = Logger(service=SERVICE)
+# The library logs through logging.getLogger(__name__); its records get the same JSON formatter,
+# and so the job id appended by bind_job.
+logging.getLogger("forgesyte_core")
+copy_config_to_registered_loggers(source_logger=logger, include={"forgesyte_core"})
 metrics = Metrics(namespace="ForgeSyte", service=SERVICE)
 # A status read records no metric; powertools warns about that on every such call.
 warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -36,7 +36,13 @@ class Plugin:
     @property
     def engine(self) -> Any:
         if self._engine is None:  # loaded on first use, kept for the warm container
+            import logging
+
             from rapidocr import RapidOCR
+
+            # RapidOCR logs model paths at INFO and "result is empty" as a warning, in colour and
+            # outside the service's JSON logs; an empty result is already visible in the output.
+            logging.getLogger("RapidOCR").setLevel(logging.ERROR)
 
             self._engine = RapidOCR(params=ENGINE_PARAMS)
         return self._engine

@@ -30,7 +30,8 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
-def dev(host: str, port: int, workers: int, moto_url: str | None, api_key: str, out: TextIO) -> int:
+def dev(host: str, port: int, workers: int, moto_url: str | None, api_key: str) -> int:
+    from forgesyte_core.observability import logger
     from forgesyte_dev.local.stack import LocalStack, StackConfig
 
     config = StackConfig(
@@ -44,11 +45,7 @@ def dev(host: str, port: int, workers: int, moto_url: str | None, api_key: str, 
     stack = LocalStack(config).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    out.write(
-        f"ForgeSyte local stack: API {stack.info['api_url']} (key {api_key}), docs {stack.info['api_url']}/docs, "
-        f"moto {stack.info['moto_url']}; env.json written for `sam local invoke`. Ctrl-C stops it.\n"
-    )
-    out.flush()
+    logger.info("serving until Ctrl-C", extra={"docs": f"{stack.info['api_url']}/docs", "env_json": "env.json"})
     try:
         stopped.wait()
     except KeyboardInterrupt:
