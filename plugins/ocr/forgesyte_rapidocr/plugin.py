@@ -14,7 +14,14 @@ from forgesyte_rapidocr.reading_order import Block, reading_order
 
 # RapidOCR's default upscales detection input so its short side is 736 px: about 1 s for one line
 # of text. Upscaling only images under 128 px keeps small text readable at ~0.1 s a line.
-ENGINE_PARAMS = {"Det.limit_type": "min", "Det.limit_side_len": 128, "Global.use_cls": False}
+# RapidOCR logs model paths at INFO and "result is empty" as a warning, in colour and outside the
+# service's JSON logs; an empty result is already visible in the output, so only errors are kept.
+ENGINE_PARAMS = {
+    "Det.limit_type": "min",
+    "Det.limit_side_len": 128,
+    "Global.use_cls": False,
+    "Global.log_level": "error",
+}
 TOOLS = ("analyze", "default")
 
 
@@ -36,13 +43,7 @@ class Plugin:
     @property
     def engine(self) -> Any:
         if self._engine is None:  # loaded on first use, kept for the warm container
-            import logging
-
             from rapidocr import RapidOCR
-
-            # RapidOCR logs model paths at INFO and "result is empty" as a warning, in colour and
-            # outside the service's JSON logs; an empty result is already visible in the output.
-            logging.getLogger("RapidOCR").setLevel(logging.ERROR)
 
             self._engine = RapidOCR(params=ENGINE_PARAMS)
         return self._engine
