@@ -35,6 +35,14 @@ def ffmpeg(path: Path, *args: str) -> Path:
     return path
 
 
+def ffmpeg_test_source(path: Path, size: str, rate: int, seconds: int, *encode: str) -> Path:
+    """ffmpeg's moving test pattern, encoded as ``encode`` says."""
+    return ffmpeg(path, "-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}", "-t", str(seconds), *encode)
+
+
+H264 = ("-c:v", "libx264", "-pix_fmt", "yuv420p")
+
+
 class MediaFiles:
     def __init__(self, base: Path) -> None:
         self.base = base
@@ -45,81 +53,29 @@ class MediaFiles:
 
     @cached_property
     def h264(self) -> Path:
-        return ffmpeg(
-            self.base / "h264.mp4",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=640x360:rate=30",
-            "-t",
-            "2",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-        )
+        return ffmpeg_test_source(self.base / "h264.mp4", "640x360", 30, 2, *H264)
 
     @cached_property
     def h264_faststart(self) -> Path:
-        return ffmpeg(
-            self.base / "h264-faststart.mp4",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=640x360:rate=30",
-            "-t",
-            "2",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-movflags",
-            "+faststart",
-        )
+        return ffmpeg_test_source(self.base / "h264-faststart.mp4", "640x360", 30, 2, *H264, "-movflags", "+faststart")
 
     @cached_property
     def hevc(self) -> Path:
-        return ffmpeg(
-            self.base / "hevc.mp4",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=24",
-            "-t",
-            "1",
-            "-c:v",
-            "libx265",
-            "-tag:v",
-            "hvc1",
-            "-x265-params",
-            "log-level=error",
-        )
+        encode = ("-c:v", "libx265", "-tag:v", "hvc1", "-x265-params", "log-level=error")
+        return ffmpeg_test_source(self.base / "hevc.mp4", "320x240", 24, 1, *encode)
 
     @cached_property
     def fragmented(self) -> Path:
-        return ffmpeg(
-            self.base / "fragmented.mp4",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=24",
-            "-t",
-            "1",
-            "-c:v",
-            "libx264",
-            "-movflags",
-            "frag_keyframe+empty_moov",
-        )
+        encode = ("-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov")
+        return ffmpeg_test_source(self.base / "fragmented.mp4", "320x240", 24, 1, *encode)
+
+    @cached_property
+    def quicktime(self) -> Path:
+        return ffmpeg_test_source(self.base / "clip.mov", "320x240", 24, 1, "-c:v", "libx264")
 
     @cached_property
     def audio_only(self) -> Path:
         return ffmpeg(self.base / "audio.mp4", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", "-f", "mp4")
-
-    @cached_property
-    def quicktime(self) -> Path:
-        return ffmpeg(
-            self.base / "clip.mov", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24", "-t", "1", "-c:v", "libx264"
-        )
 
     def image(self, ext: str, size: tuple[int, int] = (64, 48)) -> Path:
         path = self.base / f"image-{size[0]}x{size[1]}.{ext}"
