@@ -44,7 +44,6 @@ def job(duration: float = 10.0, job_type: str = "video") -> Job:
         ("lambda", 600, GPU_TOOL, True, "lambda"),
         ("batch", 1, CPU_TOOL, True, "batch"),
         ("batch", 1, CPU_TOOL, False, "lambda"),
-        ("local", 600, GPU_TOOL, True, "local"),
     ],
 )
 def test_routing(mode: str, duration: float, tool: dict[str, Any], batch: bool, expected: str) -> None:
@@ -88,3 +87,11 @@ def test_work_queue_launcher_sends_the_job_id() -> None:
             {"QueueUrl": "https://q", "MessageBody": f'{{"job_id": "{the_job.job_id}"}}'},
         )
         assert WorkQueueLauncher(sqs, "https://q").launch(the_job) == "m-1"
+
+
+def test_an_unknown_dispatch_mode_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forgesyte_core.settings import Settings
+
+    monkeypatch.setenv("DISPATCH_MODE", "local")
+    with pytest.raises(ValueError, match="DISPATCH_MODE must be one of auto, lambda, batch"):
+        Settings.from_env()

@@ -18,19 +18,16 @@ log = logging.getLogger(__name__)
 
 LAMBDA = "lambda"
 BATCH = "batch"
-LOCAL = "local"
 
 
 @dataclass(frozen=True)
 class RoutingPolicy:
-    mode: str  # auto | lambda | batch | local
+    mode: str  # auto | lambda | batch
     batch_min_video_seconds: float
     batch_available: bool
 
     def route(self, job: Job, tool: dict[str, Any]) -> tuple[str, str]:
         """The backend for ``job`` and why, for the log and the job record."""
-        if self.mode == LOCAL:
-            return LOCAL, "local stack"
         if self.mode in (LAMBDA, BATCH):
             if self.mode == BATCH and not self.batch_available:
                 return LAMBDA, "DISPATCH_MODE=batch but no Batch queue is configured"

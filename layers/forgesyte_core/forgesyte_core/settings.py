@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-DISPATCH_MODES = ("auto", "lambda", "batch", "local")
+DISPATCH_MODES = ("auto", "lambda", "batch")
 
 
 def _int(name: str, default: int) -> int:
