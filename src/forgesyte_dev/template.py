@@ -44,7 +44,7 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 @dataclass
-class LocalStack:
+class ProvisionedStack:
     """Physical names of the template's resources in the local AWS."""
 
     prefix: str
@@ -142,10 +142,10 @@ def provision(
     region: str = "us-east-1",
     overrides: dict[str, str] | None = None,
     template: dict[str, Any] | None = None,
-) -> LocalStack:
+) -> ProvisionedStack:
     """Create the template's bucket, table, queues and bucket → queue notification locally."""
     template = template or load_template()
-    stack = LocalStack(prefix, region, {**parameter_defaults(template), **(overrides or {})}, template=template)
+    stack = ProvisionedStack(prefix, region, {**parameter_defaults(template), **(overrides or {})}, template=template)
 
     queues = resources_of(template, "AWS::SQS::Queue")
     # Dead-letter queues first: the others name them in their redrive policies.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
+import pytest
 import requests
 
 from tests.helpers import Aws, call_api, upload
@@ -291,3 +293,24 @@ def test_upload_after_the_job_ended_is_deleted(aws: Aws, media: MediaFiles) -> N
     assert job(created["job_id"])["status"] == "cancelled"
     assert "Contents" not in aws.s3.list_objects_v2(Bucket=aws.bucket, Prefix="uploads/")
     assert aws.drain("WorkQueue") == []
+
+
+def test_a_tool_gone_from_the_catalog_fails_the_job_not_the_event(
+    aws: Aws, media: MediaFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy between submit and upload can drop a tool: the job ends failed at once, nothing retries."""
+    from forgesyte_core.catalog import build_catalog
+    from tests.conftest import _reset
+
+    data = media.mp4v.read_bytes()
+    created = submit("video", "frame-counter", "count_frames", data, "video/mp4")
+    upload(created, data)
+    smaller = tmp_path / "smaller.json"
+    smaller.write_text(json.dumps(build_catalog([])))
+    monkeypatch.setenv("PLUGIN_CATALOG_PATH", str(smaller))
+    _reset()
+    assert ingest(aws) == {"batchItemFailures": []}
+    failed = job(created["job_id"])
+    assert failed["status"] == "failed"
+    assert failed["error_code"] == "dispatch_failed"
+    assert "Unknown plugin_id 'frame-counter'" in failed["error_message"]

@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 
 from forgesyte_core.catalog import PluginCatalog
 from forgesyte_core.dispatch import Launcher, RoutingPolicy
-from forgesyte_core.errors import InvalidMedia, TransitionConflict
+from forgesyte_core.errors import ForgeSyteError, InvalidMedia, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus
 from forgesyte_core.jobs.store import JobStore
 from forgesyte_core.media import Limits, probe_media
@@ -144,19 +144,22 @@ class Ingest:
         return "rejected"
 
     def _dispatch(self, job: Job) -> str:
-        tool = self.catalog.tool(job.plugin_id, job.tool)
-        backend, why = self.policy.route(job, tool)
-        log.info("dispatching job %s to %s (%s)", job.job_id, backend, why)
+        backend = "a backend"
         try:
+            # The catalog can change between submit and upload (a deploy): that fails the job, not the event.
+            tool = self.catalog.tool(job.plugin_id, job.tool)
+            backend, why = self.policy.route(job, tool)
+            log.info("dispatching job %s to %s (%s)", job.job_id, backend, why)
             run_id = self.launchers[backend].launch(job)
         except Exception as exc:  # no launch means no run: say so on the job
             log.exception("dispatch failed")
+            reason = exc.message if isinstance(exc, ForgeSyteError) else str(exc)
             self.store.transition(
                 job.job_id,
                 JobStatus.FAILED,
                 expected=(JobStatus.QUEUED,),
                 error_code="dispatch_failed",
-                error_message=f"could not start the job on {backend}: {exc}",
+                error_message=f"could not start the job on {backend}: {reason}",
             )
             return "failed"
         with contextlib.suppress(TransitionConflict):  # the runner claimed it already and recorded its backend
