@@ -5,16 +5,25 @@ BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean
+CONSTRAINTS := requirements/constraints.txt
+# Debian packages: ffmpeg makes the H.264/HEVC test files; podman, buildah, runc and mmdebstrap build
+# and run the runner images without Docker. Installed as root; elsewhere those tests skip and say why.
+APT_PACKAGES := ffmpeg podman buildah runc mmdebstrap uidmap
+APT_COMMANDS := ffmpeg podman buildah runc mmdebstrap
 
-$(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml
+.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu
+
+$(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml $(CONSTRAINTS)
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e layers/forgesyte_core -e ".[test]" -e tests/fixtures/test_plugins $(foreach p,$(wildcard plugins/*/pyproject.toml),-e $(dir $(p)))
-	@# Debian's ffmpeg makes the H.264/HEVC test files; best effort, the tests skip those cases without it.
-	@command -v ffmpeg >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null) || \
-		echo "note: ffmpeg not installed; H.264/HEVC probe tests will be skipped"; }
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e layers/forgesyte_core -e ".[test]" -e tests/fixtures/test_plugins \
+		-e plugins/tracking -e plugins/motion-tracker -e "plugins/yolo-tracker[cpu]" -e "plugins/ocr[cpu]"
+	@missing=""; for c in $(APT_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+		else echo "note: not root, so$$missing not installed: those tests will skip and say why"; fi; \
+	fi
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,7 +39,28 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck images-if-possible pytest
+
+# Re-pin every dependency (images and make install) after changing a requirement.
+lock: $(STAMP)
+	$(BIN)/python -m forgesyte_dev.lock
+
+# The runner Lambda and Batch CPU images, on a Debian base made by mmdebstrap (no Docker, no registry).
+images: $(STAMP)
+	$(BIN)/python -m forgesyte_dev.images build --report .images.json
+
+images-if-possible: $(STAMP)
+	$(BIN)/python -m forgesyte_dev.images build --if-possible --report .images.json
+
+# Each image run as AWS runs it, against the local stack: Lambda through the Runtime API, Batch with
+# the job definition's command, a third-party plugin added to the image.
+image-test: images
+	$(BIN)/pytest tests/images
+
+# The Batch GPU image (onnxruntime-gpu with CUDA 13 and cuDNN 9 wheels, several GB): not in make test.
+image-gpu: $(STAMP)
+	$(BIN)/python -m forgesyte_dev.images build --gpu --report .images.json
+	$(BIN)/pytest tests/images -m gpu_image
 
 $(SAM_VENV)/.installed:
 	@test -d $(SAM_VENV) || $(PYTHON) -m venv $(SAM_VENV)
@@ -54,8 +84,9 @@ demo: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/forgesyte dev
 
-catalog: $(STAMP)
-	$(BIN)/forgesyte catalog --write
+# The catalog the API ships is the one the runner image generates from its installed entry points.
+catalog: images
+	$(BIN)/python -m forgesyte_dev.images catalog
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .images.json

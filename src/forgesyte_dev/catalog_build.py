@@ -1,8 +1,9 @@
-"""Build the API's plugin catalog from the shipped plugins' sources, importing no plugin code.
+"""The API's plugin catalog for the shipped plugins, built from this environment's installed entry points.
 
-Each ``plugins/<name>/pyproject.toml`` names its ``forgesyte.plugins`` entry points; the manifest
-sits next to each entry point's module. The test suite checks the result against the installed
-plugins, loaded through their entry points.
+The runner image builds its own catalog when it is built (``forgesyte_core.catalog_export``) and
+``make catalog`` copies that one into the layer package; ``forgesyte catalog`` builds the same
+thing from the plugins ``make install`` put in ``.venv``, limited to the distributions under
+``plugins/`` (the test plugins are installed too). The tests check that all three agree.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from forgesyte_core.catalog import PACKAGED_CATALOG, build_catalog
+from forgesyte_core.catalog import PACKAGED_CATALOG
+from forgesyte_core.catalog_export import export
+from forgesyte_core.plugins import PluginRegistry
 from forgesyte_dev.template import ROOT
 
 PLUGINS_DIR = ROOT / "plugins"
@@ -27,23 +30,12 @@ def shipped_distributions(plugins_dir: Path = PLUGINS_DIR) -> dict[str, dict[str
     return found
 
 
-def _manifest_for(value: str, plugins_dir: Path) -> Path:
-    module = value.split(":", 1)[0]
-    relative = Path(*module.split(".")).with_name("manifest.json")
-    for base in plugins_dir.glob("*"):
-        for candidate in (base / relative, base / "src" / relative):
-            if candidate.is_file():
-                return candidate
-    raise FileNotFoundError(f"no manifest.json for {value} under {plugins_dir}")
-
-
-def build_from_sources(plugins_dir: Path = PLUGINS_DIR) -> dict[str, Any]:
-    manifests = [
-        json.loads(_manifest_for(value, plugins_dir).read_text())
-        for entries in shipped_distributions(plugins_dir).values()
-        for value in entries.values()
-    ]
-    return build_catalog(manifests)
+def build_from_installed() -> dict[str, Any]:
+    shipped = {plugin_id for entries in shipped_distributions().values() for plugin_id in entries}
+    catalog, errors = export(PluginRegistry(shipped))
+    if errors:
+        raise RuntimeError("shipped plugins did not load: " + "; ".join(errors))
+    return catalog
 
 
 def packaged() -> dict[str, Any]:

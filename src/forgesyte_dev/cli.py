@@ -24,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("files", nargs="+")
     probe.add_argument("--expect", choices=["video", "image"], help="the job type the files must fit")
 
-    catalog = commands.add_parser("catalog", help="print the plugin catalog built from the plugins under plugins/")
+    catalog = commands.add_parser(
+        "catalog", help="print the shipped plugins' catalog, built from their installed entry points"
+    )
     catalog.add_argument("--write", action="store_true", help="write it into the layer package")
     catalog.add_argument("--check", action="store_true", help="exit 1 if the packaged catalog is stale")
 
@@ -39,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--workers", type=int, default=2, help="runner worker processes")
     dev.add_argument("--moto-url", help="attach to a running moto server (keeps jobs across restarts)")
     dev.add_argument("--api-key", default="local-dev-key")
+    dev.add_argument(
+        "--batch-image",
+        help="run Batch jobs in this image with podman, as AWS Batch would (make images builds "
+        "localhost/forgesyte-runner:batch-cpu)",
+    )
 
     submit = commands.add_parser("submit", help="submit a file, upload it, and follow the job")
     submit.add_argument("file", type=Path)
@@ -81,12 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "dev":
         from forgesyte_dev.local import commands
 
-        return commands.dev(args.host, args.port, args.workers, args.moto_url, args.api_key)
+        return commands.dev(args.host, args.port, args.workers, args.moto_url, args.api_key, args.batch_image)
     return _remote_command(args)
 
 
 def _catalog(args: argparse.Namespace) -> int:
-    built = catalog_build.build_from_sources()
+    built = catalog_build.build_from_installed()
     if args.check:
         stale = catalog_build.packaged() != built
         print("plugin catalog is stale: run `make catalog`" if stale else "plugin catalog is current")

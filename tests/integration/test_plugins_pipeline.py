@@ -14,7 +14,7 @@ from forgesyte_core.jobs.store import utcnow
 from forgesyte_core.runner import build_runner
 from forgesyte_dev.synthetic import crossing_scene
 from forgesyte_dev.text_lines import rendered_lines
-from tests.helpers import Aws, upload
+from tests.helpers import Aws, call_api, upload
 from tests.integration.pipeline import ingest, job, results, run_video, run_work, submit
 from tests.plugins.tiny_yolo import candidate, write_tiny_yolo
 
@@ -66,18 +66,21 @@ def test_yolo_detect_with_a_model_named_in_options(aws: Aws, shipped_catalog: No
     assert done["summary"]["classes"] == ["widget"]
 
 
-def test_yolo_without_a_model_fails_with_instructions(
-    aws: Aws, shipped_catalog: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("YOLO_MODEL", raising=False)
-    data = cv2.imencode(".png", next(rendered_lines())[2])[1].tobytes()
-    created = submit("image", "yolo-tracker", "detect", data, "image/png")
-    upload(created, data)
-    ingest(aws)
-    run_work(aws)
-    failed = job(created["job_id"])
-    assert failed["status"] == "failed"
-    assert "set YOLO_MODEL" in failed["error_message"]
+def test_yolo_without_a_model_is_refused_at_submit_with_what_to_configure(aws: Aws, shipped_catalog: None) -> None:
+    """The image bakes no model: the catalog says so, and submit refuses (422) instead of failing later."""
+    _, plugins, _ = call_api("GET", "/v1/plugins")
+    yolo = next(p for p in plugins["plugins"] if p["id"] == "yolo-tracker")
+    assert set(yolo["unavailable_tools"]) == {"detect", "video_track"}
+    status, body, _ = call_api(
+        "POST",
+        "/v1/image/submit",
+        {"plugin_id": "yolo-tracker", "tool": "detect", "content_type": "image/png", "content_length": 10},
+    )
+    assert status == 422
+    assert "cannot run as deployed: no YOLO model configured: pass options.model" in body["detail"]
+    assert "YOLO_MODEL_FILE" in body["detail"]
+    _, plugins, _ = call_api("GET", "/v1/plugins")
+    assert next(p for p in plugins["plugins"] if p["id"] == "motion-tracker")["unavailable_tools"] == {}
 
 
 def test_large_results_stream_through_a_multipart_upload(aws: Aws) -> None:

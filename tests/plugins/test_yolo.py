@@ -97,10 +97,20 @@ def test_video_track_gives_stable_ids(tiny_model: Path, tmp_path: Path) -> None:
 
 def test_without_a_model_the_message_says_how_to_provide_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("YOLO_MODEL", raising=False)
-    with pytest.raises(ValueError, match="set YOLO_MODEL to the path or s3:// URI"):
+    with pytest.raises(ValueError, match=r"pass options\.model \(the path or s3:// URI"):
         Plugin().run_tool("detect", {"image_bytes": b"x", "options": {}})
     with pytest.raises(ValueError, match=r"YOLO model not found at /nope\.onnx"):
         local_model_path(model_location({"model": "/nope.onnx"}))
+
+
+def test_tools_are_unavailable_until_a_default_model_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YOLO_MODEL", raising=False)
+    gaps = Plugin().unavailable_tools()
+    assert set(gaps) == {"detect", "video_track"}
+    assert gaps["detect"]["unless_options"] == ["model"]
+    assert "YOLO_MODEL" in gaps["detect"]["reason"]
+    monkeypatch.setenv("YOLO_MODEL", "s3://models/yolo11n.onnx")
+    assert Plugin().unavailable_tools() == {}
 
 
 def test_model_from_s3_is_downloaded_once(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

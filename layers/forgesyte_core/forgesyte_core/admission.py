@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from forgesyte_core.catalog import PluginCatalog, tool_input_kinds
+from forgesyte_core.catalog import PluginCatalog, tool_input_kinds, unavailable_reason
 from forgesyte_core.errors import BadRequest, PayloadTooLarge, Unprocessable
 from forgesyte_core.jobs.store import JobStore
 from forgesyte_core.settings import Settings
@@ -54,6 +54,11 @@ class Admission:
 
     def submit(self, job_type: str, request: SubmitRequest) -> dict[str, Any]:
         tool = self.catalog.tool(request.plugin_id, request.tool)
+        unavailable = unavailable_reason(tool, request.options)
+        if unavailable:
+            raise Unprocessable(
+                f"tool '{request.tool}' of plugin '{request.plugin_id}' cannot run as deployed: {unavailable}"
+            )
         if job_type not in tool_input_kinds(tool):
             accepted = ", ".join(sorted(tool_input_kinds(tool))) or "nothing"
             raise Unprocessable(

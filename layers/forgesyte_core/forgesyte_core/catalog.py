@@ -1,7 +1,8 @@
 """The plugin catalog: what the API knows about plugins without importing any plugin code.
 
-It is a JSON file generated from the installed plugins' ``manifest.json`` files
-(``forgesyte catalog --write``); a test fails when it no longer matches them.
+It is a JSON file the runner image generates from the plugins installed in it
+(``forgesyte_core.catalog_export``; ``make catalog`` copies it into this package); tests fail when
+it no longer matches the image or the installed plugins.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ def tool_needs_gpu(tool: dict[str, Any]) -> bool:
     return "gpu" in (tool.get("capabilities") or []) or bool(tool.get("requires_gpu"))
 
 
+def unavailable_reason(tool: dict[str, Any], options: dict[str, Any]) -> str | None:
+    """Why the runner image cannot run ``tool`` with these options (catalog_export), or None if it can."""
+    if tool.get("available", True):
+        return None
+    if set(tool.get("unless_options") or ()) & set(options):
+        return None
+    return str(tool.get("unavailable_reason") or "not configured in the runner image")
+
+
 @dataclass(frozen=True)
 class PluginCatalog:
     manifests: dict[str, dict[str, Any]]
@@ -50,6 +60,10 @@ class PluginCatalog:
                 "version": m.get("version"),
                 "description": m.get("description", ""),
                 "tools": [t["id"] for t in m.get("tools", [])],
+                # Tools the runner image cannot run as built, and why: submit refuses them (422).
+                "unavailable_tools": {
+                    t["id"]: t.get("unavailable_reason", "") for t in m.get("tools", []) if t.get("available") is False
+                },
             }
             for m in sorted(self.manifests.values(), key=lambda m: m["id"])
         ]

@@ -8,6 +8,7 @@ rest per-class scores (sigmoid applied, no NMS inside). Class names come from th
 from __future__ import annotations
 
 import ast
+import logging
 from dataclasses import dataclass
 
 import cv2
@@ -16,6 +17,8 @@ import onnxruntime as ort
 from numpy.typing import NDArray
 
 from forgesyte_tracking import Detections
+
+log = logging.getLogger(__name__)
 
 PAD_VALUE = 114
 MAX_WH = 7680.0  # offsets boxes by class so one NMS pass never suppresses across classes
@@ -31,7 +34,15 @@ class Letterbox:
 def providers_for(device: str) -> list[str]:
     available = ort.get_available_providers()
     if device.startswith("cuda") and "CUDAExecutionProvider" in available:
+        # onnxruntime-gpu's CUDA and cuDNN come as pip wheels, not on the loader's path: load them first.
+        preload = getattr(ort, "preload_dlls", None)
+        if callable(preload):
+            preload()
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    if device.startswith("cuda"):
+        log.warning(
+            "device %s asked for, but this onnxruntime has no CUDA provider (%s): running on CPU", device, available
+        )
     return ["CPUExecutionProvider"]
 
 
@@ -64,6 +75,8 @@ class YoloModel:
         class_count = outputs[1] - 4 if isinstance(outputs[1], int) else 80
         self.names = parse_names(metadata, class_count)
         self.provider = self.session.get_providers()[0]
+        if device.startswith("cuda") and self.provider != "CUDAExecutionProvider":
+            log.warning("CUDA provider could not start (no GPU or driver here): %s runs on %s", path, self.provider)
 
     def letterbox(self, frame: NDArray[np.uint8]) -> tuple[NDArray[np.float32], Letterbox]:
         """Resize keeping the aspect ratio, pad to the input size, BGR→RGB, 0..1, NCHW."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from forgesyte_tracking import ByteTracker, track_video
 from forgesyte_yolo.model import YoloModel
-from forgesyte_yolo.source import local_model_path, model_location
+from forgesyte_yolo.source import HOW_TO, default_model_configured, local_model_path, model_location
 
 
 class Plugin:
@@ -31,6 +31,13 @@ class Plugin:
             },
         }
         self._models: dict[tuple[str, str], YoloModel] = {}
+
+    def unavailable_tools(self) -> dict[str, dict[str, Any]]:
+        """Read when the catalog is built: with no default model, every tool needs options.model."""
+        if default_model_configured():
+            return {}
+        gap = {"reason": HOW_TO, "unless_options": ["model"]}
+        return dict.fromkeys(self.tools, gap)
 
     def model(self, options: dict[str, Any], device: str = "cpu") -> YoloModel:
         """Loaded once per (model, device) and kept for the warm container's life."""

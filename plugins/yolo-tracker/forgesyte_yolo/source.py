@@ -12,11 +12,15 @@ from typing import Any
 from urllib.parse import urlparse
 
 HOW_TO = (
-    "no YOLO model configured: set YOLO_MODEL to the path or s3:// URI of a YOLOv8/YOLO11 ONNX export "
-    "(`yolo export format=onnx`), pass options.model, or bake one into the runner image with "
-    "`--build-arg YOLO_MODEL_FILE=path/to/model.onnx`"
+    "no YOLO model configured: pass options.model (the path or s3:// URI of a YOLOv8/YOLO11 ONNX export, "
+    "`yolo export format=onnx`), set YOLO_MODEL in the runner, or bake one into the runner image with "
+    "`--build-arg YOLO_MODEL_FILE=model.onnx` (file in functions/runner/models/)"
 )
 CACHE_DIR = Path(os.environ.get("WORK_DIR", "/tmp")) / "forgesyte-models"
+
+
+def default_model_configured() -> bool:
+    return bool(os.environ.get("YOLO_MODEL", "").strip())
 
 
 def model_location(options: dict[str, Any]) -> str:

@@ -1,27 +1,34 @@
-"""``python -m forgesyte_dev.local.batch JOB_ID``: the local stack's stand-in for an AWS Batch job.
+"""``python -m forgesyte_dev.local.batch [--image IMAGE] JOB_ID``: the local stand-in for an AWS Batch job.
 
-It runs the runner image's Batch entrypoint (``python -m forgesyte_core.runner JOB_ID``) in a child
-process, as the job definition does, and when that process fails it sends the reconcile function
-the same "Batch Job State Change" FAILED event AWS would.
+With ``--image`` it runs the Batch image as AWS Batch does: the image's own entrypoint, exactly the
+job definition's ``Command`` from template.yaml with ``Ref::job_id`` filled in, and only the
+variables the job definition sets (plus credentials and the local endpoint). Without it, it runs
+the same entrypoint (``python -m forgesyte_core.runner JOB_ID``) in a child process. Either way,
+when the job fails it sends the reconcile function the "Batch Job State Change" FAILED event AWS would.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
+from typing import Any
 
 from forgesyte_core.dispatch import batch_job_name
 
+# What every container gets from its task role and region in AWS; locally, the stack's values.
+PASSED_THROUGH = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION")
 
-def failed_event(job_id: str, exit_code: int) -> dict[str, object]:
+
+def failed_event(job_id: str, run_id: str, exit_code: int) -> dict[str, object]:
     reason = "Essential container in task exited" if exit_code >= 0 else f"killed by signal {-exit_code}"
     return {
         "detail-type": "Batch Job State Change",
         "source": "aws.batch",
         "detail": {
             "jobName": batch_job_name(job_id),
-            "jobId": f"local-{os.getpid()}",
+            "jobId": run_id,
             "status": "FAILED",
             "statusReason": reason,
             "parameters": {"job_id": job_id},
@@ -30,18 +37,67 @@ def failed_event(job_id: str, exit_code: int) -> dict[str, object]:
     }
 
 
+def job_definition(template: dict[str, Any] | None = None) -> dict[str, Any]:
+    from forgesyte_dev.template import load_template
+
+    resources = (template or load_template())["Resources"]
+    properties: dict[str, Any] = resources["BatchJobDefinition"]["Properties"]["ContainerProperties"]
+    return properties
+
+
+def container_command(job_id: str, definition: dict[str, Any]) -> list[str]:
+    """The job definition's Command with its ``Ref::`` parameters substituted, as Batch does."""
+    return [job_id if part == "Ref::job_id" else str(part) for part in definition["Command"]]
+
+
+def container_environment(run_id: str, definition: dict[str, Any]) -> dict[str, str]:
+    """The job definition's variables: literal values as written, references as the stack resolved them."""
+    values = {name: os.environ.get(name, "") for name in PASSED_THROUGH}
+    for entry in definition.get("Environment", []):
+        literal = isinstance(entry["Value"], str | int | float)
+        values[entry["Name"]] = str(entry["Value"]) if literal else os.environ.get(entry["Name"], "")
+    return {**values, "AWS_BATCH_JOB_ID": run_id}
+
+
+def run_image(image: str, job_id: str, run_id: str) -> int:
+    from forgesyte_dev.images import podman
+
+    definition = job_definition()
+    env_args = [
+        arg for name, value in container_environment(run_id, definition).items() for arg in ("-e", f"{name}={value}")
+    ]
+    # Host networking: the container reaches the local stack's moto server at the same address.
+    name = f"forgesyte-batch-{job_id}"
+    done = podman(
+        "run",
+        "--rm",
+        "--name",
+        name,
+        "--network",
+        "host",
+        *env_args,
+        image,
+        *container_command(job_id, definition),
+        check=False,
+    )
+    return done.returncode
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m forgesyte_dev.local.batch JOB_ID", file=sys.stderr)
-        return 2
-    job_id = args[0]
-    env = {**os.environ, "AWS_BATCH_JOB_ID": f"local-{os.getpid()}", "FORGESYTE_COMPUTE": "batch"}
-    code = subprocess.call([sys.executable, "-m", "forgesyte_core.runner", job_id], env=env)
+    parser = argparse.ArgumentParser(prog="python -m forgesyte_dev.local.batch")
+    parser.add_argument("--image", help="run this Batch image with podman instead of a local process")
+    parser.add_argument("job_id")
+    args = parser.parse_args(argv)
+    run_id = f"local-{os.getpid()}"
+    if args.image:
+        code = run_image(args.image, args.job_id, run_id)
+    else:
+        env = {**os.environ, "AWS_BATCH_JOB_ID": run_id, "FORGESYTE_COMPUTE": "batch"}
+        code = subprocess.call([sys.executable, "-m", "forgesyte_core.runner", args.job_id], env=env)
     if code != 0:
         from forgesyte_dev.local.invoke import invoke
 
-        invoke("reconcile", failed_event(job_id, code))
+        invoke("reconcile", failed_event(args.job_id, run_id, code))
     return code
 
 

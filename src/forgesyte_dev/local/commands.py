@@ -30,7 +30,7 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
-def dev(host: str, port: int, workers: int, moto_url: str | None, api_key: str) -> int:
+def dev(host: str, port: int, workers: int, moto_url: str | None, api_key: str, batch_image: str | None = None) -> int:
     from forgesyte_core.observability import logger
     from forgesyte_dev.local.stack import LocalStack, StackConfig
 
@@ -40,6 +40,7 @@ def dev(host: str, port: int, workers: int, moto_url: str | None, api_key: str) 
         moto_url=moto_url,
         api_key=api_key,
         runner_workers=workers,
+        batch_image=batch_image,
         extra_env={"POWERTOOLS_LOG_LEVEL": "INFO"},
     )
     stack = LocalStack(config).start()

@@ -26,6 +26,7 @@ import boto3
 from forgesyte_core.observability import logger
 from forgesyte_dev.local.gateway import Gateway
 from forgesyte_dev.local.invoke import invoke
+from forgesyte_dev.local.lambda_image import ImageFunction
 from forgesyte_dev.local.routes import api_routes, cors_headers
 from forgesyte_dev.local.workers import FunctionPool, QueuePoller
 from forgesyte_dev.template import load_template, provision
@@ -48,6 +49,8 @@ class StackConfig:
     sweep_interval_s: float = 60.0
     region: str = "us-east-1"
     env_json: Path | None = Path("env.json")  # for sam local invoke --env-vars
+    batch_image: str | None = None  # run Batch jobs in this image (podman) instead of a local process
+    lambda_image: str | None = None  # serve the work queue with this runner Lambda image (podman)
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -56,7 +59,7 @@ class LocalStack:
         self.config = config
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
-        self.pools: dict[str, FunctionPool] = {}
+        self.pools: dict[str, FunctionPool | ImageFunction] = {}
         self.moto: Any = None
         self.gateway: Gateway | None = None
         self.env: dict[str, str] = {}
@@ -92,7 +95,14 @@ class LocalStack:
             "AWS_REGION": config.region,
             **FAKE_CREDENTIALS,
             "WORK_DIR": str(work_dir),
-            "LOCAL_BATCH_COMMAND": f"{sys.executable} -m forgesyte_dev.local.batch",
+            "LOCAL_BATCH_COMMAND": " ".join(
+                [
+                    sys.executable,
+                    "-m",
+                    "forgesyte_dev.local.batch",
+                    *(["--image", config.batch_image] if config.batch_image else []),
+                ]
+            ),
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             **config.extra_env,
@@ -106,7 +116,11 @@ class LocalStack:
         )
         self.pools = {
             "ingest": FunctionPool("ingest", self.env, config.ingest_workers),
-            "runner": FunctionPool("runner", self.env, config.runner_workers),
+            "runner": (
+                ImageFunction("runner", config.lambda_image, container_environment(self.env))
+                if config.lambda_image
+                else FunctionPool("runner", self.env, config.runner_workers)
+            ),
         }
         reconcile_slot = threading.Semaphore(1)
         self.threads = [
@@ -242,6 +256,14 @@ class LocalStack:
         functions = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
         if self.config.env_json is not None:
             self.config.env_json.write_text(json.dumps(dict.fromkeys(functions, docker_env), indent=2) + "\n")
+
+
+# Paths on this machine and the stand-in's own settings mean nothing inside a container.
+HOST_ONLY = ("WORK_DIR", "LOCAL_BATCH_COMMAND", "PLUGIN_CATALOG_PATH")
+
+
+def container_environment(env: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in env.items() if name not in HOST_ONLY}
 
 
 def _free_port(host: str) -> int:
