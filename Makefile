@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
+# SAM CLI in its own virtualenv (it pins old boto3 and click); the tests drive sam local invoke with it.
+SAM_CLI_VERSION := 1.170.0
 STAMP := $(VENV)/.installed
 
 CONSTRAINTS := requirements/constraints.txt
@@ -11,7 +13,7 @@ CONSTRAINTS := requirements/constraints.txt
 APT_PACKAGES := ffmpeg podman buildah runc mmdebstrap uidmap
 APT_COMMANDS := ffmpeg podman buildah runc mmdebstrap
 
-.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu
+.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu push-images
 
 $(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml $(CONSTRAINTS)
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -39,7 +41,7 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck images-if-possible pytest
+test: lint typecheck images-if-possible $(SAM_VENV)/.installed pytest
 
 # Re-pin every dependency (images and make install) after changing a requirement.
 lock: $(STAMP)
@@ -65,7 +67,7 @@ image-gpu: $(STAMP)
 $(SAM_VENV)/.installed:
 	@test -d $(SAM_VENV) || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
 # The real SAM translator, offline, in its own virtualenv (aws-sam-cli pins old boto3/click).
@@ -83,6 +85,11 @@ demo: $(STAMP)
 
 dev: $(STAMP)
 	$(BIN)/forgesyte dev
+
+# Build both Batch images on the registry base and push them: make push-images REPO=<BatchImageRepositoryUri> TAG=v1
+push-images: $(STAMP)
+	@test -n "$(REPO)" || { echo "usage: make push-images REPO=<BatchImageRepositoryUri output> [TAG=latest]"; exit 2; }
+	$(BIN)/python -m forgesyte_dev.images push "$(REPO)" --tag "$(or $(TAG),latest)"
 
 # The catalog the API ships is the one the runner image generates from its installed entry points.
 catalog: images

@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run Batch jobs in this image with podman, as AWS Batch would (make images builds "
         "localhost/forgesyte-runner:batch-cpu)",
     )
+    dev.add_argument(
+        "--sam-local",
+        action="store_true",
+        help="also serve `sam local invoke`/`start-api` on podman: Docker API socket, moto on the container bridge",
+    )
 
     submit = commands.add_parser("submit", help="submit a file, upload it, and follow the job")
     submit.add_argument("file", type=Path)
@@ -88,7 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "dev":
         from forgesyte_dev.local import commands
 
-        return commands.dev(args.host, args.port, args.workers, args.moto_url, args.api_key, args.batch_image)
+        return commands.dev(
+            args.host, args.port, args.workers, args.moto_url, args.api_key, args.batch_image, args.sam_local
+        )
     return _remote_command(args)
 
 

@@ -156,14 +156,17 @@ def write_catalog(tag: str = LAMBDA.tag) -> Path:
     return PACKAGED_CATALOG
 
 
-def push(repository: str, tag_prefix: str) -> None:
-    """Build both Batch images on the registry's base and push them as ``repository:{prefix}-cpu|gpu``."""
+def push(repository: str, tag_prefix: str, engine: str) -> None:
+    """Build both Batch images on the registry's base and push them as ``repository:{prefix}-cpu|gpu``.
+
+    ``engine`` is docker (or podman where the registry base can be pulled); log in to ECR first.
+    """
     for target, suffix in ((BATCH_CPU, "cpu"), (BATCH_GPU, "gpu")):
         remote = f"{repository}:{tag_prefix}-{suffix}"
         subprocess.run(
-            ["docker", "build", "-f", str(DOCKERFILE), "--target", target.name, "-t", remote, str(ROOT)], check=True
+            [engine, "build", "-f", str(DOCKERFILE), "--target", target.name, "-t", remote, str(ROOT)], check=True
         )
-        subprocess.run(["docker", "push", remote], check=True)
+        subprocess.run([engine, "push", remote], check=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     pushed = commands.add_parser("push", help="build the Batch images with Docker and push them to ECR")
     pushed.add_argument("repository", help="the ECR repository URI (the stack's BatchImageRepositoryUri output)")
     pushed.add_argument("--tag", default="latest", help="tag prefix: pushes TAG-cpu and TAG-gpu")
+    pushed.add_argument("--engine", default="docker", help="docker (default) or podman")
     args = parser.parse_args(argv)
     if args.command == "build":
         reason = unavailable_reason()
@@ -192,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "catalog":
         print(f"wrote {write_catalog(args.image)}", file=sys.stderr)
     else:
-        push(args.repository, args.tag)
+        push(args.repository, args.tag, args.engine)
     return 0
 
 

@@ -30,9 +30,20 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
-def dev(host: str, port: int, workers: int, moto_url: str | None, api_key: str, batch_image: str | None = None) -> int:
+def dev(
+    host: str,
+    port: int,
+    workers: int,
+    moto_url: str | None,
+    api_key: str,
+    batch_image: str | None = None,
+    sam_local: bool = False,
+) -> int:
     from forgesyte_core.observability import logger
+    from forgesyte_dev.local import sam_local as sam
     from forgesyte_dev.local.stack import LocalStack, StackConfig
+
+    containers = sam.prepare() if sam_local else None
 
     config = StackConfig(
         host=host,
@@ -43,10 +54,15 @@ def dev(host: str, port: int, workers: int, moto_url: str | None, api_key: str, 
         batch_image=batch_image,
         extra_env={"POWERTOOLS_LOG_LEVEL": "INFO"},
     )
+    if containers is not None:  # moto on the podman bridge, env.json pointing there
+        config.moto_host = config.container_host = containers.gateway
     stack = LocalStack(config).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    logger.info("serving until Ctrl-C", extra={"docs": f"{stack.info['api_url']}/docs", "env_json": "env.json"})
+    extra = {"docs": f"{stack.info['api_url']}/docs", "env_json": "env.json"}
+    if containers is not None:
+        extra |= {"DOCKER_HOST": containers.docker_host, "invoke_image": containers.invoke_image}
+    logger.info("serving until Ctrl-C", extra=extra)
     try:
         stopped.wait()
     except KeyboardInterrupt:

@@ -51,6 +51,8 @@ class StackConfig:
     env_json: Path | None = Path("env.json")  # for sam local invoke --env-vars
     batch_image: str | None = None  # run Batch jobs in this image (podman) instead of a local process
     lambda_image: str | None = None  # serve the work queue with this runner Lambda image (podman)
+    moto_host: str | None = None  # bind the moto server here instead of ``host`` (the container bridge)
+    container_host: str = "host.docker.internal"  # how containers (sam local) reach moto_host
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -216,10 +218,11 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3/SQS call otherwise
-        port = self.config.moto_port or _free_port(self.config.host)
-        self.moto = ThreadedMotoServer(ip_address=self.config.host, port=port, verbose=False)
+        host = self.config.moto_host or self.config.host
+        port = self.config.moto_port or _free_port(host)
+        self.moto = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.moto.start()
-        return f"http://{self.config.host}:{port}"
+        return f"http://{host}:{port}"
 
     def _recover(self) -> None:
         """Jobs a previous stack left running cannot finish: their workers died with it."""
@@ -246,13 +249,12 @@ class LocalStack:
         state = self.config.state_dir
         state.mkdir(parents=True, exist_ok=True)
         (state / "stack.json").write_text(json.dumps(self.info, indent=2) + "\n")
-        # sam local invoke runs functions in Docker: the moto server is the host's, seen from there.
+        # sam local invoke runs functions in containers: the moto server is this machine's, seen from there.
+        moto_host = self.config.moto_host or self.config.host
         docker_env = {
-            **self.env,
-            "AWS_ENDPOINT_URL": self.info["moto_url"].replace(self.config.host, "host.docker.internal"),
+            **container_environment(self.env),
+            "AWS_ENDPOINT_URL": self.info["moto_url"].replace(moto_host, self.config.container_host),
         }
-        docker_env.pop("LOCAL_BATCH_COMMAND", None)
-        docker_env.pop("WORK_DIR", None)
         functions = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
         if self.config.env_json is not None:
             self.config.env_json.write_text(json.dumps(dict.fromkeys(functions, docker_env), indent=2) + "\n")

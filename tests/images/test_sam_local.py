@@ -1,0 +1,150 @@
+"""`sam local invoke` and `sam local start-api` against the local stack, exactly as the README says.
+
+SAM CLI runs on podman's Docker API; zip functions run on the Lambda Python stand-in image, the
+runner function on the image `sam build` builds from the Dockerfile's runner-lambda target.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from forgesyte_dev import images
+from forgesyte_dev.local import sam_local
+from forgesyte_dev.local.client import ApiClient
+from forgesyte_dev.local.stack import LocalStack, StackConfig
+from forgesyte_dev.synthetic import crossing_scene
+from tests.helpers import EVENTS, ROOT
+
+SAM = ROOT / ".venv-sam/bin/sam"
+
+
+@pytest.fixture(scope="module")
+def containers() -> sam_local.SamLocal:
+    reason = images.unavailable_reason()
+    if reason:
+        pytest.skip(f"sam local needs podman here: {reason}")
+    assert SAM.is_file(), "`make test` installs SAM CLI in .venv-sam"
+    prepared = sam_local.prepare()
+    subprocess.run([str(SAM), "build", *sam_local.SAM_FLAGS], cwd=ROOT, env=prepared.sam_env(), check=True)
+    return prepared
+
+
+@pytest.fixture(scope="module")
+def stack(containers: sam_local.SamLocal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """The stack `forgesyte dev --sam-local` runs, with Batch dispatch left to `sam local invoke RunnerFunction`."""
+    base = tmp_path_factory.mktemp("sam-stack")
+    config = StackConfig(
+        state_dir=base / "state",
+        env_json=base / "env.json",
+        sweep_interval_s=3600,
+        prefix="sam",
+        moto_host=containers.gateway,
+        container_host=containers.gateway,
+        # Queued jobs wait for the runner this test invokes through SAM: the Batch stand-in does nothing.
+        extra_env={"DISPATCH_MODE": "batch", "LOCAL_BATCH_COMMAND": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"},
+    )
+    running = LocalStack(config).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def invoke(containers: sam_local.SamLocal, stack: LocalStack, function: str, event: Path) -> Any:
+    env_json = stack.config.env_json
+    assert env_json is not None
+    done = subprocess.run(
+        [str(SAM), "local", "invoke", function, "-e", str(event), "--env-vars", str(env_json), *sam_local.SAM_FLAGS]
+        + ([] if function == "RunnerFunction" else ["--invoke-image", containers.invoke_image]),
+        cwd=ROOT,
+        env=containers.sam_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_zip_functions_run_under_sam_local_invoke_against_the_stack(
+    containers: sam_local.SamLocal, stack: LocalStack
+) -> None:
+    health = invoke(containers, stack, "ApiFunction", EVENTS / "api-health.json")
+    assert health["statusCode"] == 200
+    created = invoke(containers, stack, "ApiFunction", EVENTS / "api-submit-video.json")
+    assert created["statusCode"] == 201, created
+    job_id = json.loads(created["body"])["job_id"]
+    api = ApiClient(stack.info["api_url"], stack.info["api_key"])
+    assert api.job(job_id)["status"] == "pending"  # written to the stack's table from inside the container
+    assert invoke(containers, stack, "IngestFunction", EVENTS / "s3-upload-sqs.json") == {"batchItemFailures": []}
+    swept = invoke(containers, stack, "ReconcileFunction", EVENTS / "schedule.json")
+    assert isinstance(swept, dict)
+
+
+@pytest.mark.slow
+def test_runner_image_function_completes_a_job_under_sam_local_invoke(
+    containers: sam_local.SamLocal, stack: LocalStack, tmp_path: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    crossing_scene(320, 180, seconds=2).write(clip)
+    api = ApiClient(stack.info["api_url"], stack.info["api_key"])
+    created = api.submit(clip, "motion-tracker", "video_track", {})
+    api.upload(created, clip, lambda *_: None)
+    deadline = time.monotonic() + 60
+    while api.job(created["job_id"])["status"] != "queued":
+        assert time.monotonic() < deadline, api.job(created["job_id"])
+        time.sleep(0.2)
+    event = json.loads((EVENTS / "work-message.json").read_text())
+    event["Records"][0]["body"] = json.dumps({"job_id": created["job_id"]})
+    event_file = tmp_path / "work.json"
+    event_file.write_text(json.dumps(event))
+    assert invoke(containers, stack, "RunnerFunction", event_file) == {"batchItemFailures": []}
+    job = api.job(created["job_id"])
+    assert job["status"] == "completed", (job.get("error_code"), job.get("error_message"))
+    s3 = boto3.client("s3", endpoint_url=stack.info["moto_url"])
+    results = json.loads(s3.get_object(Bucket=stack.info["bucket"], Key=f"results/{job['job_id']}.json")["Body"].read())
+    assert results["total_frames"] == 60
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_sam_local_start_api_serves_the_api_function(containers: sam_local.SamLocal, stack: LocalStack) -> None:
+    port = _free_port()
+    env_json = stack.config.env_json
+    assert env_json is not None
+    command = [str(SAM), "local", "start-api", "--port", str(port), "--env-vars", str(env_json)]
+    command += [*sam_local.SAM_FLAGS, "--invoke-image", containers.invoke_image]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=containers.sam_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = requests.get(f"{url}/v1/plugins", timeout=60)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "sam local start-api did not listen"
+                time.sleep(0.5)
+        assert response.status_code == 200, response.text
+        assert {p["id"] for p in response.json()["plugins"]} == {"motion-tracker", "ocr", "yolo-tracker"}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
