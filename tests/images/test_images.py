@@ -202,3 +202,31 @@ def test_gpu_image_offers_cuda_and_falls_back_to_cpu_without_a_gpu(tmp_path: Pat
     assert report["distributions"] == ["onnxruntime-gpu"]  # never beside the CPU build
     assert report["session"] == "CPUExecutionProvider"  # no GPU on this machine
     assert "runs on CPUExecutionProvider" in done.stderr
+
+
+BAKED_MODEL_CHECK = """
+import json, os
+import cv2, numpy as np
+from forgesyte_yolo.plugin import Plugin
+image = cv2.imencode(".png", np.zeros((64, 64, 3), np.uint8))[1].tobytes()
+result = Plugin().run_tool("detect", {"image_bytes": image, "options": {}})
+catalog = json.load(open(os.environ["PLUGIN_CATALOG_PATH"]))
+yolo = next(p for p in catalog["plugins"] if p["id"] == "yolo-tracker")
+print(json.dumps({"classes": [d["class"] for d in result["detections"]],
+                  "available": {t["id"]: t["available"] for t in yolo["tools"]}}))
+"""
+
+
+@pytest.mark.slow
+def test_a_model_baked_into_the_image_serves_yolo_without_options(built: dict[str, float]) -> None:
+    from tests.plugins.tiny_yolo import candidate, write_tiny_yolo
+
+    models = images.ROOT / "functions/runner/models"
+    model = write_tiny_yolo(models / "test-baked.onnx", [candidate(32, 32, 20, 10, 0, 0.9, 1)], {0: "widget"})
+    tag = images.Target(images.LAMBDA.name, "localhost/forgesyte-runner:lambda-baked-model")
+    try:
+        images.build(tag, images.ensure_base(), {"YOLO_MODEL_FILE": model.name})
+    finally:
+        model.unlink()
+    report = in_image(tag.tag, BAKED_MODEL_CHECK)
+    assert report == {"classes": ["widget"], "available": {"detect": True, "video_track": True}}

@@ -29,14 +29,17 @@ SAM = ROOT / ".venv-sam/bin/sam"
 
 
 @pytest.fixture(scope="module")
-def containers() -> sam_local.SamLocal:
+def containers() -> Iterator[sam_local.SamLocal]:
     reason = images.unavailable_reason()
     if reason:
         pytest.skip(f"sam local needs podman here: {reason}")
     assert SAM.is_file(), "`make test` installs SAM CLI in .venv-sam"
     prepared = sam_local.prepare()
-    subprocess.run([str(SAM), "build", *sam_local.SAM_FLAGS], cwd=ROOT, env=prepared.sam_env(), check=True)
-    return prepared
+    try:
+        subprocess.run([str(SAM), "build", *sam_local.SAM_FLAGS], cwd=ROOT, env=prepared.sam_env(), check=True)
+        yield prepared
+    finally:
+        prepared.close()
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,8 @@ def dev(
         pass
     finally:
         stack.stop()
+        if containers is not None:
+            containers.close()
     return 0
 
 

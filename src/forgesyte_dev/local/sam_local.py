@@ -28,14 +28,24 @@ REGISTRY_BASE = "public.ecr.aws/docker/library/python:3.11-slim-bookworm"
 SAM_FLAGS = ("--skip-pull-image",)
 
 
-@dataclass(frozen=True)
+@dataclass
 class SamLocal:
     docker_host: str  # DOCKER_HOST for sam
     gateway: str  # the bridge address moto listens on
     invoke_image: str  # --invoke-image for zip functions
+    service: subprocess.Popen[bytes] | None = None  # set when prepare() started it
+    started_keeper: bool = False
 
     def sam_env(self) -> dict[str, str]:
         return {**os.environ, "DOCKER_HOST": self.docker_host, "SAM_CLI_TELEMETRY": "0"}
+
+    def close(self) -> None:
+        """Stop what prepare() started; what was already running stays."""
+        if self.started_keeper:
+            images.podman("rm", "--force", "--time", "0", KEEPER, check=False, capture=True)
+        if self.service is not None:
+            self.service.terminate()
+            self.service.wait(timeout=30)
 
 
 def _answers(path: Path) -> bool:
@@ -47,12 +57,13 @@ def _answers(path: Path) -> bool:
     return True
 
 
-def podman_service(path: Path = SOCKET) -> str:
-    """Start podman's Docker API on ``path`` unless it already answers; returns the DOCKER_HOST URL."""
+def podman_service(path: Path = SOCKET) -> subprocess.Popen[bytes] | None:
+    """Start podman's Docker API on ``path`` unless it already answers; the process, if started here."""
+    service = None
     if not _answers(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
-        subprocess.Popen(
+        service = subprocess.Popen(
             ["podman", "system", "service", "--time=0", f"unix://{path}"],
             env=images.podman_env(),
             stdout=subprocess.DEVNULL,
@@ -64,11 +75,14 @@ def podman_service(path: Path = SOCKET) -> str:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"podman system service did not answer on {path}")
             time.sleep(0.2)
-    return f"unix://{path}"
+    return service
 
 
-def bridge_gateway(image: str) -> str:
-    """Keep one container on podman's default network so its bridge exists; return the gateway address."""
+def bridge_gateway(image: str) -> tuple[str, bool]:
+    """Keep one container on podman's default network so its bridge exists.
+
+    Returns the gateway address, and whether the keeper container was started here.
+    """
     running = images.podman("ps", "--quiet", "--filter", f"name=^{KEEPER}$", capture=True).stdout.strip()
     if not running:
         images.podman("rm", "--force", KEEPER, check=False, capture=True)
@@ -77,7 +91,7 @@ def bridge_gateway(image: str) -> str:
         )
     network = json.loads(images.podman("network", "inspect", "podman", capture=True).stdout)[0]
     gateway: str = network["subnets"][0]["gateway"]
-    return gateway
+    return gateway, not running
 
 
 def prepare() -> SamLocal:
@@ -86,4 +100,6 @@ def prepare() -> SamLocal:
     images.podman("tag", base, REGISTRY_BASE)
     if not images.image_exists(images.LAMBDA_PYTHON):
         images.build_lambda_python(base)
-    return SamLocal(podman_service(), bridge_gateway(images.LAMBDA_PYTHON), images.LAMBDA_PYTHON)
+    service = podman_service()
+    gateway, started_keeper = bridge_gateway(images.LAMBDA_PYTHON)
+    return SamLocal(f"unix://{SOCKET}", gateway, images.LAMBDA_PYTHON, service, started_keeper)
