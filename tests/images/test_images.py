@@ -21,6 +21,7 @@ from forgesyte_dev import images
 from forgesyte_dev.local.client import ApiClient
 from forgesyte_dev.local.stack import LocalStack
 from forgesyte_dev.synthetic import crossing_scene
+from forgesyte_dev.text_lines import rendered_lines
 from tests.images.conftest import start_stack
 
 TERMINAL = {"completed", "failed", "cancelled"}
@@ -102,6 +103,12 @@ def test_lambda_image_completes_a_job_through_the_runtime_api(
         results = result_of(stack, job)
         assert results["total_frames"] == 90
         assert sum(len(f["detections"]["tracked_objects"]) for f in results["frames"]) > 0
+        text, _, picture = next(rendered_lines())
+        image = tmp_path / "line.png"
+        cv2.imwrite(str(image), picture)
+        read = submit_and_wait(stack, image, "ocr", "analyze")
+        assert read["status"] == "completed", read
+        assert result_of(stack, read)["results"]["text"] == text
     finally:
         stack.stop()
 

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 PREFIX = "/2018-06-01/runtime"
+LAMBDA_USER = "993:990"  # Lambda runs functions as an unprivileged user (sbx_user1051)
 DEADLINE_S = 900
 
 
@@ -136,9 +137,13 @@ class ImageFunction:
         env_args = [arg for name, value in lambda_env.items() for arg in ("-e", f"{name}={value}")]
         from forgesyte_dev.images import podman_env
 
-        # The image's own ENTRYPOINT and CMD, nothing replaced: as Lambda starts it.
+        # The image's own ENTRYPOINT and CMD, nothing replaced, as Lambda starts it: an unprivileged user,
+        # a read-only file system and a writable /tmp (Lambda's 512 MB default), so a plugin that writes
+        # anywhere else fails here as it would there.
+        sandbox = ["--user", LAMBDA_USER, "--read-only", "--tmpfs", "/tmp:rw,size=512m,mode=1777"]
         self.process = subprocess.Popen(
-            ["podman", "run", "--rm", "--name", self.name, "--network", "host", *env_args, image], env=podman_env()
+            ["podman", "run", "--rm", "--name", self.name, "--network", "host", *sandbox, *env_args, image],
+            env=podman_env(),
         )
 
     def warm(self, timeout_s: float = 60) -> None:
