@@ -60,6 +60,14 @@ def build_app() -> APIGatewayRestResolver:
     def domain_error(error: ForgeSyteError) -> Response[Any]:
         return _error(status_for(error), error.message)
 
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def unexpected(error: Exception) -> Response[Any]:
+        # A bug or an outage, not the caller's fault: a JSON 500 with the id to look up, never a
+        # dropped connection (API Gateway's 502 when the function raises).
+        logger.exception("unhandled error")
+        request_id = app.current_event.request_context.request_id
+        return _error(500, f"internal error ({type(error).__name__}); request id {request_id}")
+
     @app.not_found
     def not_found(_: Exception) -> Response[Any]:
         return _error(404, f"no route for {app.current_event.http_method} {app.current_event.path}")

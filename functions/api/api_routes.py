@@ -13,6 +13,7 @@ from forgesyte_core.admission import parse_submit
 from forgesyte_core.errors import BadRequest, Conflict
 from forgesyte_core.jobs.model import JobStatus
 from forgesyte_core.observability import metrics
+from forgesyte_core.request_body import parse_json
 from forgesyte_core.settings import get_settings
 from forgesyte_core.views import job_view
 
@@ -20,11 +21,10 @@ router = Router()  # type: ignore[no-untyped-call]
 
 
 def _submit(job_type: str) -> Response[Any]:
-    try:
-        body = router.current_event.json_body
-    except ValueError:
-        raise BadRequest("the request body is not valid JSON") from None
-    created = wiring.admission().submit(job_type, parse_submit(body))
+    settings = get_settings()
+    body = parse_json(router.current_event.decoded_body)
+    request = parse_submit(body, settings.max_options_bytes, settings.max_options_depth)
+    created = wiring.admission().submit(job_type, request)
     metrics.add_metric(name="JobsSubmitted", unit=MetricUnit.Count, value=1)
     return Response(status_code=201, content_type="application/json", body=created)
 
@@ -54,7 +54,8 @@ def list_jobs() -> dict[str, Any]:
         status = JobStatus(status_text) if status_text else None
     except ValueError:
         raise BadRequest(f"status must be one of {', '.join(s.value for s in JobStatus)}") from None
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
+    # str.isdigit() accepts "²", which int() refuses: only ASCII digits here.
+    if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= 200:
         raise BadRequest("limit must be an integer from 1 to 200")
     jobs, cursor = wiring.job_store().list(status, int(limit_text), event.get_query_string_value("cursor"))
     return {"jobs": [job_view(job) for job in jobs], "next_cursor": cursor}

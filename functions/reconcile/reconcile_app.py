@@ -18,11 +18,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if "Records" in event:  # the work queue's DLQ
         failed = 0
         for record in event["Records"]:
-            job_id = json.loads(record["body"]).get("job_id", "")
-            count = record.get("attributes", {}).get("ApproximateReceiveCount")
-            failed += reconciler.dead_letter(job_id, int(count) if count else None)
+            try:
+                job_id = str(json.loads(record["body"])["job_id"])
+            except (ValueError, KeyError, TypeError):
+                logger.warning("dead letter without a job id", extra={"body": str(record.get("body"))[:200]})
+                continue
+            failed += reconciler.dead_letter(job_id)
         return {"dead_letters": len(event["Records"]), "failed": failed}
     if event.get("detail-type") == "Batch Job State Change":
         return {"failed": int(reconciler.batch_state_change(event.get("detail", {})))}
     report = reconciler.sweep()
-    return {"swept": report.failed, "failed": report.total()}
+    return {"swept": report.failed, "failed": report.total(), "errors": report.errors}

@@ -202,7 +202,8 @@ def test_submit_errors_use_forgesyte_detail_shape(aws: Aws) -> None:
         assert status == expected_status, (body, payload)
         assert expected_text in payload["detail"]
     status, payload, _ = call_api("POST", "/v1/video/submit", "{not json")
-    assert (status, payload) == (400, {"detail": "the request body is not valid JSON"})
+    assert status == 400
+    assert payload["detail"].startswith("the request body is not valid JSON")
     status, payload, _ = call_api("GET", "/v1/jobs/00000000-0000-4000-8000-000000000000")
     assert status == 404
     assert payload == {"detail": "Job 00000000-0000-4000-8000-000000000000 not found"}

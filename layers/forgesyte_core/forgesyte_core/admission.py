@@ -9,6 +9,7 @@ from typing import Any
 from forgesyte_core.catalog import PluginCatalog, tool_input_kinds, unavailable_reason
 from forgesyte_core.errors import BadRequest, PayloadTooLarge, Unprocessable
 from forgesyte_core.jobs.store import JobStore
+from forgesyte_core.request_body import check_options, check_text
 from forgesyte_core.settings import Settings
 from forgesyte_core.storage import Storage, input_key
 
@@ -27,9 +28,15 @@ class SubmitRequest:
     options: dict[str, Any]
 
 
-def parse_submit(body: Any) -> SubmitRequest:
+SUBMIT_FIELDS = ("plugin_id", "tool", "content_type", "content_length", "options")
+
+
+def parse_submit(body: Any, max_options_bytes: int, max_options_depth: int) -> SubmitRequest:
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
+    unknown = sorted(str(name) for name in body if name not in SUBMIT_FIELDS)
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(unknown)} (a submit takes {', '.join(SUBMIT_FIELDS)})")
     missing = [name for name in ("plugin_id", "tool", "content_type", "content_length") if body.get(name) in (None, "")]
     if missing:
         raise BadRequest(f"missing field(s): {', '.join(missing)}")
@@ -42,6 +49,11 @@ def parse_submit(body: Any) -> SubmitRequest:
     options = body.get("options") or {}
     if not isinstance(options, dict):
         raise BadRequest("options must be a JSON object")
+    check_options(options, max_options_bytes, max_options_depth)
+    for name in ("plugin_id", "tool", "content_type"):
+        if len(body[name]) > 200:
+            raise BadRequest(f"{name} is longer than 200 characters")
+        check_text(body[name], name)
     return SubmitRequest(body["plugin_id"], body["tool"], body["content_type"].strip().lower(), length, options)
 
 

@@ -16,9 +16,27 @@ from forgesyte_core.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def batch_failure_reason(detail: dict[str, Any]) -> str:
+    """The reason a person can act on: the last attempt's container reason and exit code first."""
+    attempts = detail.get("attempts") or []
+    last = attempts[-1] if attempts and isinstance(attempts[-1], dict) else {}
+    container = last.get("container") or detail.get("container") or {}
+    parts = []
+    if container.get("reason"):
+        parts.append(str(container["reason"]))
+    exit_code = container.get("exitCode")
+    if exit_code is not None:
+        parts.append(f"exit code {exit_code}" + (" (killed: out of memory or stopped)" if exit_code == 137 else ""))
+    status_reason = last.get("statusReason") or detail.get("statusReason")
+    if status_reason:
+        parts.append(str(status_reason))
+    return "; ".join(parts) or "no reason given"
+
+
 @dataclass
 class SweepReport:
     failed: dict[str, list[str]] = field(default_factory=lambda: {"running": [], "queued": [], "pending": []})
+    errors: dict[str, str] = field(default_factory=dict)  # job id → why it could not be failed
 
     def total(self) -> int:
         return sum(len(ids) for ids in self.failed.values())
@@ -28,10 +46,19 @@ class Reconciler:
     def __init__(self, store: JobStore, settings: Settings) -> None:
         self.store, self.settings = store, settings
 
-    def fail(self, job_id: str, code: str, message: str, expected: tuple[JobStatus, ...] | None = None) -> bool:
-        """Fail a job that has not ended; False when it already had (or moved on meanwhile)."""
+    def fail(
+        self,
+        job_id: str,
+        code: str,
+        message: str,
+        expected: tuple[JobStatus, ...] | None = None,
+        run_id: str | None = None,
+    ) -> bool:
+        """Fail a job that has not ended; False when it already had (or moved on, or runs another run)."""
         try:
-            self.store.transition(job_id, JobStatus.FAILED, expected=expected, error_code=code, error_message=message)
+            self.store.transition(
+                job_id, JobStatus.FAILED, expected=expected, run_id=run_id, error_code=code, error_message=message
+            )
         except (TransitionConflict, NotFound) as exc:
             log.info("not failing %s: %s", job_id, exc)
             return False
@@ -48,51 +75,53 @@ class Reconciler:
         if not job_id:
             log.info("ignoring Batch job %s: not a ForgeSyte job", detail.get("jobName"))
             return False
-        reason = detail.get("statusReason") or "no reason given"
-        container = detail.get("container") or {}
-        if container.get("reason"):
-            reason = f"{reason}; container: {container['reason']}"
-        if container.get("exitCode") is not None:
-            reason = f"{reason} (exit code {container['exitCode']})"
-        return self.fail(job_id, "batch_failed", f"the AWS Batch job failed: {reason}")
-
-    def dead_letter(self, job_id: str, receive_count: int | None = None) -> bool:
-        """A work-queue message the runner could not process within its retries."""
-        tries = f" after {receive_count} attempts" if receive_count else ""
+        run_id = str(detail["jobId"]) if detail.get("jobId") else None
         return self.fail(
-            job_id, "runner_failed", f"the runner could not process the job{tries} (Lambda crash or timeout)"
+            job_id, "batch_failed", f"the AWS Batch job failed: {batch_failure_reason(detail)}", run_id=run_id
         )
 
+    def dead_letter(self, job_id: str) -> bool:
+        """A work-queue message the runner could not process within the queue's retries.
+
+        The count said is the job's own (how many runs started), not the dead-letter message's
+        receive count, which counts reads of the DLQ.
+        """
+        job = self.store.find(job_id)
+        if job is None:
+            log.info("dead letter for unknown job %s", job_id)
+            return False
+        started = f"after {job.attempt} run(s) started" if job.attempt else "before any run started"
+        message = f"the runner could not finish the job {started} (Lambda crash, timeout or out of memory)"
+        return self.fail(job_id, "runner_failed", message)
+
     def sweep(self, now: datetime | None = None) -> SweepReport:
+        """Fail stuck jobs. Each job is handled on its own: one that cannot be written is logged and
+        reported, and the sweep goes on with the rest."""
         now = now or utcnow()
         s = self.settings
         report = SweepReport()
         heartbeat_cutoff = now - timedelta(seconds=s.heartbeat_timeout_s)
         for job in self.store.iter_status(JobStatus.RUNNING):
             last = job.heartbeat_at or job.updated_at
-            if last < heartbeat_cutoff and self.fail(
-                job.job_id,
-                "timeout",
-                f"no progress from the runner for {s.heartbeat_timeout_s} s (it crashed or timed out)",
-                expected=(JobStatus.RUNNING,),
-            ):
-                report.failed["running"].append(job.job_id)
+            if last < heartbeat_cutoff:
+                message = f"no progress from the runner for {s.heartbeat_timeout_s} s (it crashed or timed out)"
+                self._sweep_one(report, "running", job.job_id, "timeout", message)
         queued_cutoff = now - timedelta(seconds=s.queued_timeout_s)
         for job in self.store.iter_status(JobStatus.QUEUED, created_before=queued_cutoff):
-            if job.updated_at < queued_cutoff and self.fail(
-                job.job_id,
-                "dispatch_timeout",
-                f"the job waited more than {s.queued_timeout_s} s for a runner to start",
-                expected=(JobStatus.QUEUED,),
-            ):
-                report.failed["queued"].append(job.job_id)
+            if job.updated_at < queued_cutoff:
+                message = f"the job waited more than {s.queued_timeout_s} s for a runner to start"
+                self._sweep_one(report, "queued", job.job_id, "dispatch_timeout", message)
         grace = timedelta(seconds=s.upload_grace_s)
         for job in self.store.iter_status(JobStatus.PENDING, created_before=now - grace):
-            if job.upload_expires_at + grace < now and self.fail(
-                job.job_id,
-                "upload_expired",
-                "no upload arrived before the upload URL expired; submit the job again",
-                expected=(JobStatus.PENDING,),
-            ):
-                report.failed["pending"].append(job.job_id)
+            if job.upload_expires_at + grace < now:
+                message = "no upload arrived before the upload URL expired; submit the job again"
+                self._sweep_one(report, "pending", job.job_id, "upload_expired", message)
         return report
+
+    def _sweep_one(self, report: SweepReport, status: str, job_id: str, code: str, message: str) -> None:
+        try:
+            if self.fail(job_id, code, message, expected=(JobStatus(status),)):
+                report.failed[status].append(job_id)
+        except Exception as exc:  # isolation: one job the store refuses must not stop the sweep
+            log.exception("sweep could not fail job %s", job_id)
+            report.errors[job_id] = f"{type(exc).__name__}: {exc}"

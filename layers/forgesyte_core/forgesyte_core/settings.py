@@ -50,6 +50,9 @@ class Settings:
     queued_timeout_s: int = 3600
     upload_grace_s: int = 300
     progress_interval_s: float = 2.0
+    # A submit's options: JSON bytes and nesting depth (DynamoDB items are at most 400 KB and 32 deep).
+    max_options_bytes: int = 16 * 1024
+    max_options_depth: int = 8
     plugin_allowlist: tuple[str, ...] = field(default_factory=tuple)
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     catalog_path: str = ""
@@ -83,6 +86,8 @@ class Settings:
             queued_timeout_s=_int("QUEUED_TIMEOUT_S", 3600),
             upload_grace_s=_int("UPLOAD_GRACE_S", 300),
             progress_interval_s=_float("PROGRESS_INTERVAL_S", 2.0),
+            max_options_bytes=_int("MAX_OPTIONS_BYTES", 16 * 1024),
+            max_options_depth=_int("MAX_OPTIONS_DEPTH", 8),
             plugin_allowlist=_list("PLUGIN_ALLOWLIST"),
             cors_origins=_list("CORS_ORIGINS"),
             catalog_path=os.environ.get("PLUGIN_CATALOG_PATH", ""),

@@ -15,7 +15,7 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, QueryError, ScanError, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from forgesyte_core.errors import BadRequest, NotFound, TransitionConflict
@@ -57,14 +57,19 @@ class JobStore:
         self, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
     ) -> tuple[list[Job], str | None]:
         """One page of jobs, newest first when filtered by status; ``cursor`` continues a listing."""
-        start_key = _decode_cursor(cursor) if cursor else None
-        if status is not None:
-            result = self._item_cls.status_index.query(
-                str(status), scan_index_forward=False, limit=limit, last_evaluated_key=start_key
-            )
-        else:
-            result = self._item_cls.scan(limit=limit, last_evaluated_key=start_key)
-        jobs = [self._to_job(item) for item in result]
+        start_key = _decode_cursor(cursor, status) if cursor else None
+        try:
+            if status is not None:
+                result = self._item_cls.status_index.query(
+                    str(status), scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+                )
+            else:
+                result = self._item_cls.scan(limit=limit, last_evaluated_key=start_key)
+            jobs = [self._to_job(item) for item in result]
+        except (QueryError, ScanError) as exc:
+            if start_key is None or getattr(exc, "cause_response_code", None) != "ValidationException":
+                raise
+            raise BadRequest(CURSOR_REFUSED) from None
         return jobs, _encode_cursor(result.last_evaluated_key)
 
     def iter_status(self, status: JobStatus, created_before: datetime | None = None) -> Iterator[Job]:
@@ -118,18 +123,23 @@ class JobStore:
         target: JobStatus,
         *,
         expected: tuple[JobStatus, ...] | None = None,
+        run_id: str | None = None,
         **values: Any,
     ) -> Job:
         """Move a job to ``target`` if its current status is one of ``expected``.
 
-        ``expected`` defaults to every status that may legally reach ``target``. Extra keyword
-        arguments are written in the same update.
+        ``expected`` defaults to every status that may legally reach ``target``. With ``run_id``,
+        only if the job's recorded compute run is that one (or none is recorded yet): an event about
+        an older run cannot end a newer one. Extra keyword arguments are written in the same update.
         """
         allowed = expected if expected is not None else sources_of(target)
         condition: Condition | None = None
         for status in allowed:
             clause = self._item_cls.status == str(status)
             condition = clause if condition is None else condition | clause
+        if run_id is not None:
+            same_run = self._item_cls.compute_run_id.does_not_exist() | (self._item_cls.compute_run_id == run_id)
+            condition = same_run if condition is None else condition & same_run
         values = {"status": str(target), "updated_at": utcnow(), **values}
         return self._update(job_id, values, condition, allowed, target)
 
@@ -198,11 +208,22 @@ def _encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> dict[str, Any]:
+CURSOR_REFUSED = "cursor is not one this API returned for this listing"
+
+
+def _decode_cursor(cursor: str, status: JobStatus | None) -> dict[str, Any]:
+    """The start key a listing returned, checked for exactly the shape that listing gives out."""
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        raise BadRequest("cursor is not a cursor this API returned") from None
-    if not isinstance(value, dict):
-        raise BadRequest("cursor is not a cursor this API returned")
+    except (ValueError, TypeError, RecursionError):
+        raise BadRequest(CURSOR_REFUSED) from None
+    expected = {"job_id"} if status is None else {"job_id", "status", "created_at"}
+    if not isinstance(value, dict) or set(value) != expected:
+        raise BadRequest(CURSOR_REFUSED)
+    for attribute in value.values():
+        text = attribute.get("S") if isinstance(attribute, dict) and len(attribute) == 1 else None
+        if not isinstance(text, str) or not 0 < len(text) <= 64:
+            raise BadRequest(CURSOR_REFUSED)
+    if status is not None and value["status"]["S"] != str(status):
+        raise BadRequest(CURSOR_REFUSED)
     return value
