@@ -54,7 +54,13 @@ def test_ocr_image_job_end_to_end(aws: Aws, shipped_catalog: None) -> None:
     assert results(aws, created["job_id"])["results"]["text"] == text
 
 
-def test_yolo_detect_with_a_model_named_in_options(aws: Aws, shipped_catalog: None, tmp_path: Path) -> None:
+def test_yolo_detect_with_a_model_named_in_options(
+    aws: Aws, shipped_catalog: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import _reset
+
+    monkeypatch.setenv("MODEL_LOCATIONS", f"{tmp_path}/")
+    _reset()
     model = write_tiny_yolo(tmp_path / "tiny.onnx", [candidate(32, 32, 20, 10, 0, 0.9, 1)], {0: "widget"})
     data = cv2.imencode(".jpg", next(rendered_lines())[2])[1].tobytes()
     created = submit("image", "yolo-tracker", "detect", data, "image/jpeg", {"model": str(model)})

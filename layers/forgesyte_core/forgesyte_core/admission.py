@@ -9,8 +9,9 @@ from typing import Any
 from forgesyte_core.catalog import PluginCatalog, tool_input_kinds, unavailable_reason
 from forgesyte_core.errors import BadRequest, PayloadTooLarge, Unprocessable
 from forgesyte_core.jobs.store import JobStore
+from forgesyte_core.locations import check_file_options
 from forgesyte_core.request_body import check_options, check_text
-from forgesyte_core.settings import Settings
+from forgesyte_core.settings import Settings, allowed_model_locations
 from forgesyte_core.storage import Storage, input_key
 
 CONTENT_TYPES = {
@@ -66,6 +67,7 @@ class Admission:
 
     def submit(self, job_type: str, request: SubmitRequest) -> dict[str, Any]:
         tool = self.catalog.tool(request.plugin_id, request.tool)
+        check_file_options(tool, request.options, allowed_model_locations(self.settings))
         unavailable = unavailable_reason(tool, request.options)
         if unavailable:
             raise Unprocessable(

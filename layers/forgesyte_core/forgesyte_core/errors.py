@@ -39,6 +39,18 @@ class InvalidMedia(ForgeSyteError):
     code = "invalid_media"
 
 
+class InputChanged(ForgeSyteError):
+    """The uploaded object is no longer the one ingest validated (replaced through a reused upload form)."""
+
+    code = "input_changed"
+
+
+class ForbiddenLocation(Unprocessable):
+    """An option names a file outside the allowed model locations."""
+
+    code = "forbidden_location"
+
+
 class TransitionConflict(Conflict):
     """A conditional status update lost: the job is no longer in the status the caller expected."""
 

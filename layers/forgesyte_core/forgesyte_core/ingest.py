@@ -15,13 +15,13 @@ from urllib.parse import unquote_plus
 
 from forgesyte_core.catalog import PluginCatalog
 from forgesyte_core.dispatch import Launcher, RoutingPolicy
-from forgesyte_core.errors import ForgeSyteError, InvalidMedia, TransitionConflict
+from forgesyte_core.errors import ForgeSyteError, InputChanged, InvalidMedia, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus
 from forgesyte_core.jobs.store import JobStore
 from forgesyte_core.media import Limits, probe_media
 from forgesyte_core.observability import bind_job, unbind_job
 from forgesyte_core.settings import Settings
-from forgesyte_core.storage import Storage, job_id_from_key
+from forgesyte_core.storage import Storage, input_changed, job_id_from_key
 
 log = logging.getLogger(__name__)
 
@@ -96,25 +96,48 @@ class Ingest:
             log.info("deleting %s: its job already ended as %s", event.key, job.status)
             self.storage.delete(event.key)
             return "late"
-        if job.status != JobStatus.PENDING:
-            log.info("ignoring duplicate event for %s: job is already %s", event.key, job.status)
-            return "duplicate"
         head = self.storage.head(event.key)
+        if job.status != JobStatus.PENDING:
+            return self._after_validation(job, event, head)
         if head is None:
             log.info("ignoring %s: the object is gone", event.key)
             return "ignored"
+        etag = str(head["ETag"])
         try:
-            media = self._validate(job, int(head["ContentLength"]), str(head.get("ContentType", "")))
+            media = self._validate(job, int(head["ContentLength"]), str(head.get("ContentType", "")), etag)
         except InvalidMedia as exc:
             return self._reject(job, exc.message)
+        except InputChanged:  # replaced while being probed: the newer object has its own event
+            log.info("%s changed while it was probed; its next event validates the new one", event.key)
+            return "duplicate"
         try:
-            job = self.store.transition(job.job_id, JobStatus.QUEUED, expected=(JobStatus.PENDING,), media=media)
+            job = self.store.transition(
+                job.job_id, JobStatus.QUEUED, expected=(JobStatus.PENDING,), media=media, input_etag=etag
+            )
         except TransitionConflict as exc:
             log.info("ignoring duplicate event: %s", exc)
             return "duplicate"
         return self._dispatch(job)
 
-    def _validate(self, job: Job, size: int, content_type: str) -> dict[str, Any]:
+    def _after_validation(self, job: Job, event: ObjectCreated, head: dict[str, Any] | None) -> str:
+        """An event for a job past pending: a duplicate, or the upload form used again to swap the file."""
+        if head is None or job.input_etag is None or str(head["ETag"]) == job.input_etag:
+            log.info("ignoring duplicate event for %s: job is already %s", event.key, job.status)
+            return "duplicate"
+        reason = input_changed(job.input_key).message
+        log.warning("upload replaced after validation", extra={"key": event.key, "status": str(job.status)})
+        with contextlib.suppress(TransitionConflict):  # it may just have ended; its runner checks the ETag too
+            self.store.transition(
+                job.job_id,
+                JobStatus.FAILED,
+                expected=(JobStatus.QUEUED, JobStatus.RUNNING),
+                error_code=InputChanged.code,
+                error_message=reason,
+            )
+            return "replaced"
+        return "duplicate"
+
+    def _validate(self, job: Job, size: int, content_type: str, etag: str) -> dict[str, Any]:
         if content_type.lower() != job.content_type:
             raise InvalidMedia(
                 f"uploaded as {content_type or 'no content type'!r} but the job declared {job.content_type!r}"
@@ -122,7 +145,7 @@ class Ingest:
         if size > job.declared_bytes:
             raise InvalidMedia(f"the upload is {size} bytes, more than the {job.declared_bytes} declared")
         info, cache = probe_media(
-            self.storage.source(job.input_key, size), media_limits(self.settings, job.job_type), job.job_type
+            self.storage.source(job.input_key, size, etag), media_limits(self.settings, job.job_type), job.job_type
         )
         log.info("probed %s: %s (%d requests, %d bytes)", job.input_key, info, cache.requests, cache.bytes_read)
         return info.to_dict()

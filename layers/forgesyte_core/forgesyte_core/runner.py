@@ -20,6 +20,7 @@ from typing import Any
 from forgesyte_core.errors import ForgeSyteError, JobCancelled, NotFound, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus
 from forgesyte_core.jobs.store import JobStore, utcnow
+from forgesyte_core.locations import check_file_options
 from forgesyte_core.observability import bind_job, logger, unbind_job
 from forgesyte_core.plugins import PluginRegistry
 from forgesyte_core.results import Summary, write_image_results, write_video_results
@@ -66,10 +67,17 @@ def device_for(compute: str) -> str:
 
 class JobRunner:
     def __init__(
-        self, store: JobStore, storage: Storage, registry: PluginRegistry, work_dir: str, progress_interval: float
+        self,
+        store: JobStore,
+        storage: Storage,
+        registry: PluginRegistry,
+        work_dir: str,
+        progress_interval: float,
+        model_locations: tuple[str, ...] = (),
     ) -> None:
         self.store, self.storage, self.registry = store, storage, registry
         self.work_dir, self.progress_interval = work_dir, progress_interval
+        self.model_locations = model_locations
 
     def run(self, job_id: str, compute: str, run_id: str | None = None) -> Job | None:
         """Run one job to a terminal status; None when another runner or a cancel got there first."""
@@ -96,6 +104,8 @@ class JobRunner:
         started = time.monotonic()
         try:
             record = self.registry.load(job.plugin_id)
+            tool: dict[str, Any] = next((t for t in record.manifest.get("tools", []) if t.get("id") == job.tool), {})
+            check_file_options(tool, job.options or {}, self.model_locations)
             args = self._arguments(job, scratch, compute)
             logger.info("running plugin", extra={"plugin_id": job.plugin_id, "tool": job.tool, "compute": compute})
             result = record.instance.run_tool(job.tool, args)
@@ -124,8 +134,9 @@ class JobRunner:
         options = dict(job.options or {})
         container = (job.media or {}).get("container", "")
         if job.job_type == "image":
-            return {"image_bytes": self.storage.read_bytes(job.input_key), "options": options}
-        path = self.storage.download(job.input_key, scratch / f"input{EXTENSIONS.get(container, '')}")
+            return {"image_bytes": self.storage.read_bytes(job.input_key, job.input_etag), "options": options}
+        target = scratch / f"input{EXTENSIONS.get(container, '')}"
+        path = self.storage.download(job.input_key, target, job.input_etag)
         return {
             "video_path": str(path),
             "progress_callback": ProgressReporter(self.store, job.job_id, self.progress_interval),
@@ -163,7 +174,7 @@ class JobRunner:
 def build_runner() -> JobRunner:
     """The runner wired to the configured table, bucket and installed plugins."""
     from forgesyte_core.clients import client
-    from forgesyte_core.settings import get_settings
+    from forgesyte_core.settings import allowed_model_locations, get_settings
 
     settings = get_settings()
     return JobRunner(
@@ -172,6 +183,7 @@ def build_runner() -> JobRunner:
         PluginRegistry(settings.plugin_allowlist),
         settings.work_dir,
         settings.progress_interval_s,
+        allowed_model_locations(settings),
     )
 
 

@@ -54,6 +54,9 @@ class Settings:
     max_options_bytes: int = 16 * 1024
     max_options_depth: int = 8
     plugin_allowlist: tuple[str, ...] = field(default_factory=tuple)
+    # Where options that name a file (a model) may point; empty: the images' baked models and the
+    # bucket's models/ prefix (see allowed_model_locations).
+    model_locations: tuple[str, ...] = field(default_factory=tuple)
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     catalog_path: str = ""
     work_dir: str = "/tmp"
@@ -89,11 +92,19 @@ class Settings:
             max_options_bytes=_int("MAX_OPTIONS_BYTES", 16 * 1024),
             max_options_depth=_int("MAX_OPTIONS_DEPTH", 8),
             plugin_allowlist=_list("PLUGIN_ALLOWLIST"),
+            model_locations=_list("MODEL_LOCATIONS"),
             cors_origins=_list("CORS_ORIGINS"),
             catalog_path=os.environ.get("PLUGIN_CATALOG_PATH", ""),
             work_dir=os.environ.get("WORK_DIR", "/tmp"),
             local_batch_command=os.environ.get("LOCAL_BATCH_COMMAND", ""),
         )
+
+
+BAKED_MODELS = "/opt/forgesyte/models/"
+
+
+def allowed_model_locations(settings: Settings) -> tuple[str, ...]:
+    return settings.model_locations or (BAKED_MODELS, f"s3://{settings.bucket_name}/models/")
 
 
 @lru_cache(maxsize=1)

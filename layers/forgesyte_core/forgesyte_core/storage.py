@@ -6,8 +6,11 @@ Object keys never carry user text: ``uploads/{job_id}/input`` and ``results/{job
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
+
+from forgesyte_core.errors import InputChanged
 
 UPLOAD_KEY = re.compile(r"^uploads/([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})/input$")
 
@@ -25,11 +28,26 @@ def job_id_from_key(key: str) -> str | None:
     return match.group(1) if match else None
 
 
-class S3Source:
-    """A :class:`~forgesyte_core.media.source.ByteSource` over one S3 object: one GET per read."""
+def _precondition_failed(exc: Exception) -> bool:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code")) in {"PreconditionFailed", "412"}
 
-    def __init__(self, s3: Any, bucket: str, key: str, size: int) -> None:
-        self._s3, self._bucket, self._key, self._size = s3, bucket, key, size
+
+def input_changed(key: str) -> InputChanged:
+    return InputChanged(
+        f"{key} was replaced after it was validated (the upload form was used again); submit the job again"
+    )
+
+
+class S3Source:
+    """A :class:`~forgesyte_core.media.source.ByteSource` over one version of one S3 object.
+
+    Every ranged GET carries ``If-Match`` with the ETag the object had when its head was read, so
+    a replacement during the probe fails instead of mixing two files' bytes.
+    """
+
+    def __init__(self, s3: Any, bucket: str, key: str, size: int, etag: str | None = None) -> None:
+        self._s3, self._bucket, self._key, self._size, self._etag = s3, bucket, key, size, etag
 
     @property
     def size(self) -> int:
@@ -39,7 +57,13 @@ class S3Source:
         if length <= 0:
             return b""
         last = min(self._size, offset + length) - 1
-        response = self._s3.get_object(Bucket=self._bucket, Key=self._key, Range=f"bytes={offset}-{last}")
+        pinned = {"IfMatch": self._etag} if self._etag else {}
+        try:
+            response = self._s3.get_object(Bucket=self._bucket, Key=self._key, Range=f"bytes={offset}-{last}", **pinned)
+        except self._s3.exceptions.ClientError as exc:
+            if _precondition_failed(exc):
+                raise input_changed(self._key) from None
+            raise
         data: bytes = response["Body"].read()
         return data
 
@@ -76,19 +100,37 @@ class Storage:
             raise
         return response
 
-    def source(self, key: str, size: int) -> S3Source:
-        return S3Source(self.s3, self.bucket, key, size)
+    def source(self, key: str, size: int, etag: str | None = None) -> S3Source:
+        return S3Source(self.s3, self.bucket, key, size, etag)
 
     def delete(self, key: str) -> None:
         self.s3.delete_object(Bucket=self.bucket, Key=key)
 
-    def download(self, key: str, path: Path) -> Path:
+    def download(self, key: str, path: Path, etag: str | None = None) -> Path:
+        """The object to ``path``; with ``etag``, only that version (InputChanged if it was replaced)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.s3.download_file(self.bucket, key, str(path))
+        if etag is None:
+            self.s3.download_file(self.bucket, key, str(path))
+            return path
+        # s3transfer takes no If-Match, so one conditional GET streamed to disk in 8 MiB chunks.
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key, IfMatch=etag)["Body"]
+        except self.s3.exceptions.ClientError as exc:
+            if _precondition_failed(exc):
+                raise input_changed(key) from None
+            raise
+        with path.open("wb") as out:
+            shutil.copyfileobj(body, out, 8 * 1024 * 1024)
         return path
 
-    def read_bytes(self, key: str) -> bytes:
-        data: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+    def read_bytes(self, key: str, etag: str | None = None) -> bytes:
+        try:
+            response = self.s3.get_object(Bucket=self.bucket, Key=key, **({"IfMatch": etag} if etag else {}))
+        except self.s3.exceptions.ClientError as exc:
+            if _precondition_failed(exc):
+                raise input_changed(key) from None
+            raise
+        data: bytes = response["Body"].read()
         return data
 
     def upload_file(self, path: Path, key: str, content_type: str) -> None:

@@ -56,6 +56,7 @@ class Job:
     options: dict[str, Any] = field(default_factory=dict)
     output_key: str | None = None
     media: dict[str, Any] | None = None
+    input_etag: str | None = None  # the upload ingest validated; the runner reads only this version
     progress: int = 0
     error_code: str | None = None
     error_message: str | None = None

@@ -47,6 +47,7 @@ class JobItem(Model):
     options = JSONAttribute(default=dict)
     output_key = UnicodeAttribute(null=True)
     media = JSONAttribute(null=True)
+    input_etag = UnicodeAttribute(null=True)
     progress = NumberAttribute(default=0)
     error_code = UnicodeAttribute(null=True)
     error_message = UnicodeAttribute(null=True)
