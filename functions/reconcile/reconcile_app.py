@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from forgesyte_core import wiring
 from forgesyte_core.observability import logger, metrics
 
+if TYPE_CHECKING:
+    from forgesyte_core.reconcile import Reconciler
+
+
+def _dead_letter(reconciler: Reconciler, body: str) -> int:
+    from forgesyte_core.ingest import parse_s3_notification  # only dead letters need it: cold start
+    from forgesyte_core.storage import job_id_from_key
+
+    try:
+        payload = json.loads(body)
+        if isinstance(payload, dict) and "job_id" in payload:
+            return int(reconciler.dead_letter(str(payload["job_id"])))
+        job_ids = [job_id_from_key(event.key) for event in parse_s3_notification(payload)]
+    except (ValueError, AttributeError, TypeError):
+        job_ids = []
+    if not job_ids:
+        logger.warning("dead letter names no job", extra={"body": body[:200]})
+    return sum(reconciler.upload_dead_letter(job_id) for job_id in job_ids if job_id)
+
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     reconciler = wiring.reconciler()
-    if "Records" in event:  # the work queue's DLQ
+    if "Records" in event:  # the dead-letter queues: work messages ({"job_id"}) and S3 upload notifications
         failed = 0
         for record in event["Records"]:
-            try:
-                job_id = str(json.loads(record["body"])["job_id"])
-            except (ValueError, KeyError, TypeError):
-                logger.warning("dead letter without a job id", extra={"body": str(record.get("body"))[:200]})
-                continue
-            failed += reconciler.dead_letter(job_id)
+            failed += _dead_letter(reconciler, str(record.get("body", "")))
         return {"dead_letters": len(event["Records"]), "failed": failed}
     if event.get("detail-type") == "Batch Job State Change":
         return {"failed": int(reconciler.batch_state_change(event.get("detail", {})))}

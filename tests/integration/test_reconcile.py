@@ -150,3 +150,20 @@ def test_one_job_the_store_refuses_does_not_stop_the_sweep(
     assert list(result["errors"]) == [poisoned]  # type: ignore[call-overload]
     assert job(poisoned)["status"] == "pending"
     assert all(job(j)["status"] == "failed" for j in expired if j != poisoned)
+
+
+def test_an_upload_event_in_the_dead_letter_queue_fails_its_job_with_the_true_reason(aws: Aws) -> None:
+    """Ingest crashed on every try (a hostile file, say): the job ends now, not later as upload_expired."""
+    import json
+
+    created = submit("image", "text-reader", "analyze", b"x", "image/png")
+    notification = json.loads(load_event("s3-upload-sqs.json")["Records"][0]["body"])
+    notification["Records"][0]["s3"]["object"]["key"] = f"uploads/{created['job_id']}/input"
+    event = load_event("work-dead-letter.json")
+    event["Records"][0]["body"] = json.dumps(notification)
+    assert reconcile(event) == {"dead_letters": 1, "failed": 1}
+    failed = job(created["job_id"])
+    assert failed["error_code"] == "ingest_failed"
+    assert "crashed, timed out or ran out of memory" in failed["error_message"]
+    event["Records"][0]["body"] = "not json"
+    assert reconcile(event) == {"dead_letters": 1, "failed": 0}, "a broken dead letter is logged, not raised"

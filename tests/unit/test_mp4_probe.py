@@ -216,3 +216,39 @@ def test_limits_come_from_settings() -> None:
 
 def test_encrypted_video_track_is_refused() -> None:
     assert "encrypted" in reject_reason(ftyp() + _moov(frames=3, codec="encv"))
+
+
+def _moov_of_size(target: int) -> bytes:
+    """A valid video whose moov is ``target`` bytes: a per-frame stts, as a variable-frame-rate phone writes."""
+    fixed = len(_moov_with_stts(_full(0, struct.pack(">I", 0))))
+    entries = (target - fixed) // 8
+    stts = _full(0, struct.pack(">I", entries) + struct.pack(">II", 1, 1) * entries)
+    moov = _moov_with_stts(stts)
+    assert abs(len(moov) - target) < 8
+    return moov
+
+
+def test_a_moov_over_the_budget_is_refused_without_reading_it() -> None:
+    from forgesyte_core.media.mp4 import MAX_MOOV_BYTES
+
+    data = ftyp() + _moov_of_size(MAX_MOOV_BYTES + 64)
+    with pytest.raises(InvalidMedia, match="exceeds"):
+        probe_bytes(data)
+
+
+def test_a_moov_at_the_budget_is_parsed_in_place() -> None:
+    """The hostile upload was a 63 MiB moov of 7.9 M stts entries that peaked at 579 MiB in ingest."""
+    import tracemalloc
+
+    from forgesyte_core.media.mp4 import MAX_MOOV_BYTES
+
+    data = ftyp() + _moov_of_size(MAX_MOOV_BYTES - 64)
+    tracemalloc.start()
+    try:
+        info = probe_bytes(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert info.kind == "video"  # type: ignore[attr-defined]
+    # One copy of the moov (the ranged read) and no more: its boxes are memoryview slices.
+    assert peak < 1.25 * MAX_MOOV_BYTES, f"{peak / 2**20:.0f} MiB"

@@ -94,6 +94,16 @@ class Reconciler:
         message = f"the runner could not finish the job {started} (Lambda crash, timeout or out of memory)"
         return self.fail(job_id, "runner_failed", message)
 
+    def upload_dead_letter(self, job_id: str) -> bool:
+        """An upload event ingest could not process within the upload queue's retries (it crashed,
+        timed out or ran out of memory each time): the job fails now, with that reason, rather than
+        later as upload_expired."""
+        message = (
+            "ingest could not validate the upload: it crashed, timed out or ran out of memory on every try; "
+            "check that the file is a normal MP4/MOV/3GP or PNG/JPEG/WebP and submit the job again"
+        )
+        return self.fail(job_id, "ingest_failed", message, expected=(JobStatus.PENDING,))
+
     def sweep(self, now: datetime | None = None) -> SweepReport:
         """Fail stuck jobs. Each job is handled on its own: one that cannot be written is logged and
         reported, and the sweep goes on with the rest."""

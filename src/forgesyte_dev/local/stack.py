@@ -113,8 +113,8 @@ class LocalStack:
         _reset_layer()
         self._recover()
 
-        upload_url, work_url, dlq_url = (
-            resources.physical[n] for n in ("UploadQueue", "WorkQueue", "WorkDeadLetterQueue")
+        upload_url, work_url, dlq_url, upload_dlq_url = (
+            resources.physical[n] for n in ("UploadQueue", "WorkQueue", "WorkDeadLetterQueue", "UploadDeadLetterQueue")
         )
         self.pools = {
             "ingest": FunctionPool("ingest", self.env, config.ingest_workers),
@@ -144,14 +144,17 @@ class LocalStack:
                 1,
                 self.stop_event,
             ),
-            QueuePoller(
-                sqs,
-                dlq_url,
-                resources.arns["WorkDeadLetterQueue"],
-                lambda e: invoke("reconcile", e),
-                reconcile_slot,
-                10,
-                self.stop_event,
+            *(
+                QueuePoller(
+                    sqs,
+                    url,
+                    resources.arns[name],
+                    lambda e: invoke("reconcile", e),
+                    reconcile_slot,
+                    10,
+                    self.stop_event,
+                )
+                for name, url in (("WorkDeadLetterQueue", dlq_url), ("UploadDeadLetterQueue", upload_dlq_url))
             ),
             threading.Thread(target=self._schedule, name="reconcile-schedule", daemon=True),
         ]

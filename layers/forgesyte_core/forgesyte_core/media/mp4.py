@@ -23,7 +23,10 @@ from forgesyte_core.media.source import RangeCache
 HEAD_BYTES = 32 * 1024
 CHUNK_BYTES = 32 * 1024
 MAX_FTYP_BYTES = 4096
-MAX_MOOV_BYTES = 64 * 1024 * 1024
+# The moov budget. An hour (MAX_VIDEO_SECONDS) at 240 fps with a per-frame stts, ctts, stsz and co64
+# entry (28 bytes) is 24 MB, so 32 MiB admits any real recording; the whole moov is parsed in place
+# (memoryview slices, no copies), so ingest's peak stays near this plus the interpreter.
+MAX_MOOV_BYTES = 32 * 1024 * 1024
 MAX_TOP_LEVEL_BOXES = 256
 MAX_CHILD_BOXES = 20_000
 
@@ -155,7 +158,7 @@ def probe_iso_bmff(cache: RangeCache) -> MediaInfo:
             if box_size > MAX_MOOV_BYTES:
                 raise InvalidMedia(f"'moov' box of {box_size} bytes exceeds {MAX_MOOV_BYTES}")
             # Read the next box's header with the moov, saving a request for it.
-            payload = cache.read(position + header_len, box_size - header_len + 16)
+            payload = cache.view(position + header_len, box_size - header_len + 16)
             movie = _parse_moov(payload[: box_size - header_len])
             if movie.fragmented:
                 raise InvalidMedia(f"fragmented MP4 is not supported; {REMUX_HINT}")
@@ -169,7 +172,7 @@ def probe_iso_bmff(cache: RangeCache) -> MediaInfo:
     return _media_info(movie, brand, container, size)
 
 
-def _box_header(header: bytes, offset: int, remaining: int) -> tuple[str, int, int]:
+def _box_header(header: bytes | memoryview, offset: int, remaining: int) -> tuple[str, int, int]:
     if len(header) < 8:
         raise InvalidMedia(f"truncated: box header at offset {offset} is cut off")
     size32, raw_type = struct.unpack(">I4s", header[:8])
@@ -215,7 +218,7 @@ def _check_brands(payload: bytes) -> tuple[str, str]:
     )
 
 
-def _children(data: bytes, movie: _Movie) -> Iterator[tuple[str, bytes]]:
+def _children(data: memoryview, movie: _Movie) -> Iterator[tuple[str, memoryview]]:
     # Only known containers are entered, so nesting depth is bounded by the parser itself.
     position = 0
     while position + 8 <= len(data):
@@ -229,7 +232,7 @@ def _children(data: bytes, movie: _Movie) -> Iterator[tuple[str, bytes]]:
         position += box_size
 
 
-def _parse_moov(data: bytes) -> _Movie:
+def _parse_moov(data: memoryview) -> _Movie:
     movie = _Movie()
     for box_type, body in _children(data, movie):
         if box_type == "mvhd":
@@ -241,11 +244,11 @@ def _parse_moov(data: bytes) -> _Movie:
     return movie
 
 
-def _parse_trak(data: bytes, movie: _Movie) -> _Track:
+def _parse_trak(data: memoryview, movie: _Movie) -> _Track:
     track = _Track()
     for box_type, body in _children(data, movie):
         if box_type == "tkhd":
-            _need(body, 84 if body[:1] == b"\x00" else 96, "tkhd")
+            _need(body, 84 if len(body) and body[0] == 0 else 96, "tkhd")
             offset = 76 if body[0] == 0 else 88
             width, height = struct.unpack(">II", body[offset : offset + 8])
             track.width, track.height = width / 65536, height / 65536
@@ -254,27 +257,27 @@ def _parse_trak(data: bytes, movie: _Movie) -> _Track:
     return track
 
 
-def _parse_mdia(data: bytes, track: _Track, movie: _Movie) -> None:
+def _parse_mdia(data: memoryview, track: _Track, movie: _Movie) -> None:
     for box_type, body in _children(data, movie):
         if box_type == "mdhd":
             track.timescale, track.duration = _time_fields(body, "mdhd")
         elif box_type == "hdlr":
             _need(body, 12, "hdlr")
-            track.handler = body[8:12].decode("latin-1")
+            track.handler = bytes(body[8:12]).decode("latin-1")
         elif box_type == "minf":
             for minf_type, minf_body in _children(body, movie):
                 if minf_type == "stbl":
                     _parse_stbl(minf_body, track, movie)
 
 
-def _parse_stbl(data: bytes, track: _Track, movie: _Movie) -> None:
+def _parse_stbl(data: memoryview, track: _Track, movie: _Movie) -> None:
     for box_type, body in _children(data, movie):
         if box_type == "stsd":
             _need(body, 16, "stsd")
             entry_count = struct.unpack(">I", body[4:8])[0]
             if entry_count:
                 _need(body, 16, "stsd")
-                track.codec = body[12:16].decode("latin-1")
+                track.codec = bytes(body[12:16]).decode("latin-1")
                 if len(body) >= 44:
                     # VisualSampleEntry: 6 reserved, 2 index, 16 predefined, then width, height.
                     track.coded_width, track.coded_height = struct.unpack(">HH", body[8 + 32 : 8 + 36])
@@ -283,13 +286,13 @@ def _parse_stbl(data: bytes, track: _Track, movie: _Movie) -> None:
             entries = struct.unpack(">I", body[4:8])[0]
             if 8 + entries * 8 > len(body):
                 raise InvalidMedia(f"malformed: 'stts' claims {entries} entries but holds fewer")
-            track.frames = sum(struct.unpack(">I", body[8 + i * 8 : 12 + i * 8])[0] for i in range(entries))
+            track.frames = sum(count for count, _ in struct.iter_unpack(">II", body[8 : 8 + entries * 8]))
         elif box_type == "stsz":
             _need(body, 12, "stsz")
             track.stsz_count = struct.unpack(">I", body[8:12])[0]
 
 
-def _time_fields(body: bytes, name: str) -> tuple[int, int]:
+def _time_fields(body: memoryview, name: str) -> tuple[int, int]:
     _need(body, 4, name)
     if body[0] == 1:
         _need(body, 32, name)
@@ -302,7 +305,7 @@ def _time_fields(body: bytes, name: str) -> tuple[int, int]:
     return timescale, duration
 
 
-def _need(body: bytes, length: int, name: str) -> None:
+def _need(body: memoryview, length: int, name: str) -> None:
     if len(body) < length:
         raise InvalidMedia(f"malformed: {name!r} box is too short ({len(body)} bytes)")
 

@@ -50,6 +50,9 @@ class ReadError(Exception):
     pass
 
 
+JOIN_LIMIT = 1024 * 1024
+
+
 class RangeCache:
     """Serves reads from fetched segments, fetching only the bytes not yet held."""
 
@@ -63,22 +66,27 @@ class RangeCache:
 
     def read(self, offset: int, length: int, prefetch: int = 0) -> bytes:
         """``length`` bytes at ``offset`` (clipped to the object); a miss fetches ``prefetch`` more."""
+        return bytes(self.view(offset, length, prefetch))
+
+    def view(self, offset: int, length: int, prefetch: int = 0) -> memoryview:
+        """As :meth:`read`, without copying: large boxes (``moov``) are parsed in place."""
         end = min(self.size, offset + length)
         if offset >= end:
-            return b""
+            return memoryview(b"")
         for start, data in self._segments:
             if start <= offset and end <= start + len(data):
-                return data[offset - start : end - start]
-        # Extend the segment that holds the start of the range, if any, with one request.
+                return memoryview(data)[offset - start : end - start]
+        # Extend the segment that holds the start of the range, if any, with one request. A large
+        # range is fetched whole instead: joining would hold it twice at once.
         for index, (start, data) in enumerate(self._segments):
-            if start <= offset < start + len(data):
+            if start <= offset < start + len(data) and end - offset <= JOIN_LIMIT:
                 tail = self._fetch(start + len(data), min(self.size, end + prefetch))
                 self._segments[index] = (start, data + tail)
                 merged = self._segments[index][1]
-                return merged[offset - start : end - start]
+                return memoryview(merged)[offset - start : end - start]
         data = self._fetch(offset, min(self.size, end + prefetch))
         self._segments.append((offset, data))
-        return data[: end - offset]
+        return memoryview(data)[: end - offset]
 
     def _fetch(self, start: int, stop: int) -> bytes:
         if self.requests >= self._max_requests:
