@@ -6,6 +6,7 @@ The same image's Batch entrypoint is ``python -m forgesyte_core.runner JOB_ID``.
 from __future__ import annotations
 
 import json
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from forgesyte_core.observability import get_tracer, logger, metrics
 from forgesyte_core.runner import JobRunner, build_runner
+from forgesyte_core.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -26,10 +28,18 @@ def runner() -> JobRunner:
     return build_runner()
 
 
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
     job_id = json.loads(record.body)["job_id"]
-    job = runner().run(job_id, "lambda", record.message_id)
+    job = runner().run(job_id, "lambda", record.message_id, stop_at=_stop_at(lambda_context))
     return str(job.status) if job else "skipped"
+
+
+def _stop_at(context: LambdaContext | None) -> float | None:
+    """When to stop the plugin: the invocation's deadline less a margin, so the failure gets written."""
+    if context is None:
+        return None
+    remaining = context.get_remaining_time_in_millis() / 1000
+    return time.monotonic() + remaining - get_settings().lambda_deadline_margin_s
 
 
 @logger.inject_lambda_context

@@ -34,11 +34,12 @@ def ingest(aws: Aws) -> dict[str, Any]:
     return result
 
 
-def run_work(aws: Aws) -> dict[str, Any]:
+def run_work(aws: Aws, remaining_ms: int = 900_000) -> dict[str, Any]:
+    """The runner Lambda on every waiting work message, with ``remaining_ms`` left before its timeout."""
     import runner_app
 
     messages = aws.drain("WorkQueue")
-    result: dict[str, Any] = runner_app.lambda_handler(sqs_event(messages), LambdaContext())
+    result: dict[str, Any] = runner_app.lambda_handler(sqs_event(messages), LambdaContext(remaining_ms=remaining_ms))
     return result
 
 

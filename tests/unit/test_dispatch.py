@@ -9,7 +9,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from forgesyte_core.dispatch import BatchLauncher, RoutingPolicy, WorkQueueLauncher, job_id_from_batch_name
+from forgesyte_core.dispatch import (
+    BatchLauncher,
+    RoutingPolicy,
+    TooLongForLambda,
+    WorkQueueLauncher,
+    job_id_from_batch_name,
+)
 from forgesyte_core.jobs.model import Job
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -50,6 +56,16 @@ def test_routing(mode: str, duration: float, tool: dict[str, Any], batch: bool, 
     backend, why = RoutingPolicy(mode, 300, batch).route(job(duration), tool)
     assert backend == expected
     assert why
+
+
+@pytest.mark.parametrize("mode", ["auto", "lambda"])
+def test_a_video_too_long_for_lambda_is_never_sent_there(mode: str) -> None:
+    policy = RoutingPolicy(mode, 300, False, lambda_max_video_seconds=600)
+    assert policy.route(job(600), CPU_TOOL)[0] == "lambda"  # at the limit
+    with pytest.raises(TooLongForLambda, match="the video is 601 s; the runner Lambda takes videos up to 600 s"):
+        policy.route(job(601), CPU_TOOL)
+    if mode == "auto":
+        assert RoutingPolicy(mode, 300, True, 600).route(job(3600), CPU_TOOL)[0] == "batch"
 
 
 def test_images_are_never_long_videos() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from forgesyte_core.catalog import tool_needs_gpu
+from forgesyte_core.errors import ForgeSyteError
 from forgesyte_core.jobs.model import Job
 
 log = logging.getLogger(__name__)
@@ -20,14 +21,31 @@ LAMBDA = "lambda"
 BATCH = "batch"
 
 
+class TooLongForLambda(ForgeSyteError):
+    code = "too_long_for_lambda"
+
+
 @dataclass(frozen=True)
 class RoutingPolicy:
     mode: str  # auto | lambda | batch
     batch_min_video_seconds: float
     batch_available: bool
+    # The longest video sent to the runner Lambda (it stops at 900 s whatever the plugin's speed).
+    lambda_max_video_seconds: float = 600.0
 
     def route(self, job: Job, tool: dict[str, Any]) -> tuple[str, str]:
-        """The backend for ``job`` and why, for the log and the job record."""
+        """The backend for ``job`` and why; TooLongForLambda when only Lambda could take a long video."""
+        backend, why = self._choose(job, tool)
+        duration = float((job.media or {}).get("duration") or 0.0)
+        if backend == LAMBDA and job.job_type == "video" and duration > self.lambda_max_video_seconds:
+            raise TooLongForLambda(
+                f"the video is {duration:.0f} s; the runner Lambda takes videos up to "
+                f"{self.lambda_max_video_seconds:.0f} s (LAMBDA_MAX_VIDEO_SECONDS, under its 900 s limit) and "
+                f"{why}: deploy with AWS Batch (BatchSubnetIds) or send a shorter clip"
+            )
+        return backend, why
+
+    def _choose(self, job: Job, tool: dict[str, Any]) -> tuple[str, str]:
         if self.mode in (LAMBDA, BATCH):
             if self.mode == BATCH and not self.batch_available:
                 return LAMBDA, "DISPATCH_MODE=batch but no Batch queue is configured"

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from forgesyte_core.catalog import PluginCatalog
-from forgesyte_core.dispatch import Launcher, RoutingPolicy
+from forgesyte_core.dispatch import Launcher, RoutingPolicy, TooLongForLambda
 from forgesyte_core.errors import ForgeSyteError, InputChanged, InvalidMedia, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus
 from forgesyte_core.jobs.store import JobStore
@@ -122,6 +122,11 @@ class Ingest:
     def _after_validation(self, job: Job, event: ObjectCreated, head: dict[str, Any] | None) -> str:
         """An event for a job past pending: a duplicate, or the upload form used again to swap the file."""
         if head is None or job.input_etag is None or str(head["ETag"]) == job.input_etag:
+            if job.status == JobStatus.QUEUED and job.compute_run_id is None:
+                # The event came back because an earlier ingest died after marking the job queued and
+                # before launching it: launch it now. A second launch is harmless: claims are conditional.
+                log.info("relaunching %s: queued but never launched", job.job_id)
+                return self._dispatch(job)
             log.info("ignoring duplicate event for %s: job is already %s", event.key, job.status)
             return "duplicate"
         reason = input_changed(job.input_key).message
@@ -177,11 +182,12 @@ class Ingest:
         except Exception as exc:  # no launch means no run: say so on the job
             log.exception("dispatch failed")
             reason = exc.message if isinstance(exc, ForgeSyteError) else str(exc)
+            code = exc.code if isinstance(exc, TooLongForLambda) else "dispatch_failed"
             self.store.transition(
                 job.job_id,
                 JobStatus.FAILED,
                 expected=(JobStatus.QUEUED,),
-                error_code="dispatch_failed",
+                error_code=code,
                 error_message=f"could not start the job on {backend}: {reason}",
             )
             return "failed"

@@ -29,6 +29,12 @@ from forgesyte_core.storage import Storage, result_key
 EXTENSIONS = {"mp4": ".mp4", "mov": ".mov", "3gp": ".3gp", "png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 
 
+class DeadlineReached(ForgeSyteError):
+    """The Lambda runner is about to be killed: the plugin is stopped and the job failed with the reason."""
+
+    code = "timeout"
+
+
 class ProgressReporter:
     """ForgeSyte's ``progress_callback(current, total)``: writes at most every ``interval`` seconds.
 
@@ -37,14 +43,28 @@ class ProgressReporter:
     """
 
     def __init__(
-        self, store: JobStore, job_id: str, interval: float, clock: Callable[[], float] = time.monotonic
+        self,
+        store: JobStore,
+        job_id: str,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        stop_at: float | None = None,
     ) -> None:
         self._store, self._job_id, self._interval, self._clock = store, job_id, interval, clock
+        self._stop_at = stop_at  # on the clock: the Lambda deadline less a margin
         self._last = clock()
         self.writes = 0
+        self.percent = 0
 
     def __call__(self, current: int, total: int | None = None) -> None:
         now = self._clock()
+        if total:
+            self.percent = min(int(100 * current / total), 99)
+        if self._stop_at is not None and now >= self._stop_at:
+            raise DeadlineReached(
+                f"the runner Lambda reached its time limit at {self.percent}% of the video; "
+                "lower LAMBDA_MAX_VIDEO_SECONDS or deploy AWS Batch (BatchSubnetIds) for videos this long"
+            )
         if now - self._last < self._interval:
             return
         self._last = now
@@ -79,8 +99,13 @@ class JobRunner:
         self.work_dir, self.progress_interval = work_dir, progress_interval
         self.model_locations = model_locations
 
-    def run(self, job_id: str, compute: str, run_id: str | None = None) -> Job | None:
-        """Run one job to a terminal status; None when another runner or a cancel got there first."""
+    def run(
+        self, job_id: str, compute: str, run_id: str | None = None, stop_at: float | None = None
+    ) -> Job | None:
+        """Run one job to a terminal status; None when another runner or a cancel got there first.
+
+        ``stop_at`` (time.monotonic) is when a time-limited runner (Lambda) must stop the plugin.
+        """
         bind_job(job_id)
         try:
             try:
@@ -88,7 +113,7 @@ class JobRunner:
             except (TransitionConflict, NotFound) as exc:
                 logger.info("not running job: %s", exc)
                 return None
-            return self._execute(job, compute)
+            return self._execute(job, compute, stop_at)
         finally:
             unbind_job()
 
@@ -99,14 +124,14 @@ class JobRunner:
             values["compute_run_id"] = run_id
         return self.store.transition(job_id, JobStatus.RUNNING, expected=(JobStatus.QUEUED,), **values)
 
-    def _execute(self, job: Job, compute: str) -> Job | None:
+    def _execute(self, job: Job, compute: str, stop_at: float | None = None) -> Job | None:
         scratch = Path(tempfile.mkdtemp(prefix=f"job-{job.job_id}-", dir=self.work_dir))
         started = time.monotonic()
         try:
             record = self.registry.load(job.plugin_id)
             tool: dict[str, Any] = next((t for t in record.manifest.get("tools", []) if t.get("id") == job.tool), {})
             check_file_options(tool, job.options or {}, self.model_locations)
-            args = self._arguments(job, scratch, compute)
+            args = self._arguments(job, scratch, compute, stop_at)
             logger.info("running plugin", extra={"plugin_id": job.plugin_id, "tool": job.tool, "compute": compute})
             result = record.instance.run_tool(job.tool, args)
             summary = self._store_results(job, result, scratch)
@@ -130,7 +155,7 @@ class JobRunner:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def _arguments(self, job: Job, scratch: Path, compute: str) -> dict[str, Any]:
+    def _arguments(self, job: Job, scratch: Path, compute: str, stop_at: float | None = None) -> dict[str, Any]:
         options = dict(job.options or {})
         container = (job.media or {}).get("container", "")
         if job.job_type == "image":
@@ -139,7 +164,7 @@ class JobRunner:
         path = self.storage.download(job.input_key, target, job.input_etag)
         return {
             "video_path": str(path),
-            "progress_callback": ProgressReporter(self.store, job.job_id, self.progress_interval),
+            "progress_callback": ProgressReporter(self.store, job.job_id, self.progress_interval, stop_at=stop_at),
             "device": device_for(compute),
             "options": options,
         }

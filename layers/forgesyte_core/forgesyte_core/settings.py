@@ -38,6 +38,10 @@ class Settings:
     dispatch_mode: str = "auto"
     # Videos at least this long go to Batch under the "auto" policy.
     batch_min_video_seconds: float = 300.0
+    # Longer videos never go to the runner Lambda (900 s limit); without Batch they fail at ingest.
+    lambda_max_video_seconds: float = 600.0
+    # A Lambda runner stops the plugin this long before its deadline and fails the job with the reason.
+    lambda_deadline_margin_s: float = 30.0
     max_upload_bytes: int = 2 * 1024**3
     max_image_bytes: int = 50 * 1024**2
     max_video_seconds: float = 3600.0
@@ -77,6 +81,8 @@ class Settings:
             batch_job_definition=os.environ.get("BATCH_JOB_DEFINITION", ""),
             dispatch_mode=mode,
             batch_min_video_seconds=_float("BATCH_MIN_VIDEO_SECONDS", 300.0),
+            lambda_max_video_seconds=_float("LAMBDA_MAX_VIDEO_SECONDS", 600.0),
+            lambda_deadline_margin_s=_float("LAMBDA_DEADLINE_MARGIN_S", 30.0),
             max_upload_bytes=_int("MAX_UPLOAD_BYTES", 2 * 1024**3),
             max_image_bytes=_int("MAX_IMAGE_BYTES", 50 * 1024**2),
             max_video_seconds=_float("MAX_VIDEO_SECONDS", 3600.0),

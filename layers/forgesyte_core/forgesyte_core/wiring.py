@@ -72,7 +72,9 @@ def ingest() -> Ingest:
 
     settings = get_settings()
     found = launchers()
-    policy = RoutingPolicy(settings.dispatch_mode, settings.batch_min_video_seconds, BATCH in found)
+    policy = RoutingPolicy(
+        settings.dispatch_mode, settings.batch_min_video_seconds, BATCH in found, settings.lambda_max_video_seconds
+    )
     return Ingest(job_store(), storage(), catalog(), policy, found, settings)
 
 
