@@ -99,9 +99,7 @@ class JobRunner:
         self.work_dir, self.progress_interval = work_dir, progress_interval
         self.model_locations = model_locations
 
-    def run(
-        self, job_id: str, compute: str, run_id: str | None = None, stop_at: float | None = None
-    ) -> Job | None:
+    def run(self, job_id: str, compute: str, run_id: str | None = None, stop_at: float | None = None) -> Job | None:
         """Run one job to a terminal status; None when another runner or a cancel got there first.
 
         ``stop_at`` (time.monotonic) is when a time-limited runner (Lambda) must stop the plugin.

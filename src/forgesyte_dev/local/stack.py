@@ -121,7 +121,7 @@ class LocalStack:
             "runner": (
                 ImageFunction("runner", config.lambda_image, container_environment(self.env))
                 if config.lambda_image
-                else FunctionPool("runner", self.env, config.runner_workers)
+                else FunctionPool("runner", self.env, config.runner_workers, on_crash=_runner_died)
             ),
         }
         reconcile_slot = threading.Semaphore(1)
@@ -261,6 +261,24 @@ class LocalStack:
         functions = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
         if self.config.env_json is not None:
             self.config.env_json.write_text(json.dumps(dict.fromkeys(functions, docker_env), indent=2) + "\n")
+
+
+def _runner_died(event: dict[str, Any]) -> None:
+    """A runner worker died mid-invocation: a job it had claimed can never finish, so it ends now.
+
+    A job it had not claimed yet is still queued, and its message comes back to another worker.
+    """
+    from forgesyte_core import wiring
+    from forgesyte_core.jobs.model import JobStatus
+
+    for record in event.get("Records", []):
+        job_id = str(json.loads(record["body"]).get("job_id", ""))
+        wiring.reconciler().fail(
+            job_id,
+            "runner_failed",
+            "the runner process died while running the job (killed or out of memory); submit it again",
+            expected=(JobStatus.RUNNING,),
+        )
 
 
 # Paths on this machine and the stand-in's own settings mean nothing inside a container.

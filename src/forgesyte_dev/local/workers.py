@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from forgesyte_core.observability import logger
@@ -32,17 +33,34 @@ def _noop() -> None:
 
 
 class FunctionPool:
-    """Worker processes running one function's handler."""
+    """Worker processes running one function's handler.
 
-    def __init__(self, function: str, env: dict[str, str], workers: int) -> None:
+    A worker that dies (killed, out of memory) breaks a process pool for good; this pool replaces
+    it, so later events run, and tells ``on_crash`` which event was in flight, as Lambda would end
+    that invocation with an error.
+    """
+
+    def __init__(
+        self,
+        function: str,
+        env: dict[str, str],
+        workers: int,
+        on_crash: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.function = function
         self.workers = workers
         self.slots = threading.Semaphore(workers)
-        self.executor = ProcessPoolExecutor(
-            max_workers=workers,
+        self.replaced = 0
+        self._env, self._on_crash = env, on_crash
+        self._lock = threading.Lock()
+        self.executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(env, function),
+            initargs=(self._env, self.function),
         )
 
     def warm(self) -> None:
@@ -50,8 +68,37 @@ class FunctionPool:
         for future in [self.executor.submit(_noop) for _ in range(self.workers)]:
             future.result()
 
+    def worker_pids(self) -> list[int]:
+        return [process.pid for process in list(getattr(self.executor, "_processes", {}).values())]
+
     def submit(self, event: dict[str, Any]) -> Future[Any]:
-        return self.executor.submit(invoke, self.function, event)
+        with self._lock:
+            try:
+                future = self.executor.submit(invoke, self.function, event)
+            except BrokenProcessPool:
+                self._replace(self.executor)
+                future = self.executor.submit(invoke, self.function, event)
+        future.add_done_callback(lambda done: self._check(done, event))
+        return future
+
+    def _check(self, future: Future[Any], event: dict[str, Any]) -> None:
+        if not isinstance(future.exception(), BrokenProcessPool):
+            return
+        logger.warning("a %s worker died; replacing the pool", self.function)
+        broken = self.executor
+        with self._lock:
+            if self.executor is broken:
+                self._replace(broken)
+        if self._on_crash is not None:
+            try:
+                self._on_crash(event)
+            except Exception:
+                logger.exception("could not record the crash")
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._new_executor()
+        self.replaced += 1
 
     def kill(self) -> None:
         """Stop at once, as a crash would: running jobs are left half-done."""
