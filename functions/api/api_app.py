@@ -50,7 +50,8 @@ def build_app() -> APIGatewayRestResolver:
         cors = CORSConfig(
             allow_origin=origins[0],
             extra_origins=origins[1:],
-            allow_headers=["Content-Type", "X-API-Key"],
+            allow_headers=["Content-Type", "X-API-Key", "Idempotency-Key"],
+            expose_headers=["Idempotent-Replayed"],
             max_age=600,
         )
     app = APIGatewayRestResolver(cors=cors)

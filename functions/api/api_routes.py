@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from forgesyte_core import wiring
 from forgesyte_core.admission import parse_submit
@@ -22,11 +23,16 @@ router = Router()  # type: ignore[no-untyped-call]
 
 def _submit(job_type: str) -> Response[Any]:
     settings = get_settings()
-    body = parse_json(router.current_event.decoded_body)
+    event = cast(APIGatewayProxyEvent, router.current_event)
+    body = parse_json(event.decoded_body)
     request = parse_submit(body, settings.max_options_bytes, settings.max_options_depth)
-    created = wiring.admission().submit(job_type, request)
-    metrics.add_metric(name="JobsSubmitted", unit=MetricUnit.Count, value=1)
-    return Response(status_code=201, content_type="application/json", body=created)
+    key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
+    caller = event.request_context.identity.api_key_id or "anonymous"
+    created = wiring.admission().submit(job_type, request, key, caller)
+    if not created["replayed"]:
+        metrics.add_metric(name="JobsSubmitted", unit=MetricUnit.Count, value=1)
+    headers = {"Idempotent-Replayed": "true"} if created["replayed"] else {}
+    return Response(status_code=201, content_type="application/json", body=created, headers=headers)
 
 
 @router.post("/v1/video/submit")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from forgesyte_core.catalog import PluginCatalog, tool_input_kinds, unavailable_reason
-from forgesyte_core.errors import BadRequest, PayloadTooLarge, Unprocessable
-from forgesyte_core.jobs.store import JobStore
+from forgesyte_core.errors import AlreadyExists, BadRequest, Conflict, PayloadTooLarge, Unprocessable
+from forgesyte_core.idempotency import check_key, fingerprint, job_id_for
+from forgesyte_core.jobs.model import Job, JobStatus
+from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.locations import check_file_options
 from forgesyte_core.request_body import check_options, check_text
 from forgesyte_core.settings import Settings, allowed_model_locations
@@ -65,7 +66,11 @@ class Admission:
     def max_bytes(self, job_type: str) -> int:
         return self.settings.max_upload_bytes if job_type == "video" else self.settings.max_image_bytes
 
-    def submit(self, job_type: str, request: SubmitRequest) -> dict[str, Any]:
+    def submit(
+        self, job_type: str, request: SubmitRequest, idempotency_key: str | None = None, caller: str = ""
+    ) -> dict[str, Any]:
+        """The new job and its upload form; with an ``idempotency_key``, a retry gets the same job back
+        (``replayed`` true, a fresh upload form while the upload window is open)."""
         tool = self.catalog.tool(request.plugin_id, request.tool)
         check_file_options(tool, request.options, allowed_model_locations(self.settings))
         unavailable = unavailable_reason(tool, request.options)
@@ -89,31 +94,50 @@ class Admission:
             raise PayloadTooLarge(
                 f"{job_type} uploads are limited to {limit} bytes; this one declares {request.content_length}"
             )
-        expiry = self.settings.upload_url_expiry_s
-        job = self.store.create(
-            plugin_id=request.plugin_id,
-            tool=request.tool,
-            job_type=job_type,
-            content_type=request.content_type,
-            declared_bytes=request.content_length,
-            options=request.options,
-            upload_expiry_s=expiry,
-            ttl_days=self.settings.job_ttl_days,
-            input_key_for=input_key,
-        )
-        post = self.storage.presigned_post(job.input_key, request.content_type, request.content_length, expiry)
+        digest = fingerprint(job_type, asdict(request))
+        job_id = job_id_for(caller, check_key(idempotency_key)) if idempotency_key is not None else None
+        try:
+            job = self.store.create(
+                plugin_id=request.plugin_id,
+                tool=request.tool,
+                job_type=job_type,
+                content_type=request.content_type,
+                declared_bytes=request.content_length,
+                options=request.options,
+                upload_expiry_s=self.settings.upload_url_expiry_s,
+                ttl_days=self.settings.job_ttl_days,
+                input_key_for=input_key,
+                job_id=job_id,
+                request_hash=digest,
+            )
+        except AlreadyExists:
+            job = self.store.get(str(job_id))
+            if job.request_hash != digest:
+                raise Conflict(
+                    "this Idempotency-Key was already used for a different request; use a new key for a new job"
+                ) from None
+            return self._created(job, replayed=True)
+        return self._created(job, replayed=False)
+
+    def _created(self, job: Job, replayed: bool) -> dict[str, Any]:
+        upload = None
+        seconds_left = int((job.upload_expires_at - utcnow()).total_seconds())
+        if job.status == JobStatus.PENDING and seconds_left > 0:
+            post = self.storage.presigned_post(job.input_key, job.content_type, job.declared_bytes, seconds_left)
+            upload = {
+                "method": "POST",
+                "url": post["url"],
+                "fields": post["fields"],
+                "expires_at": job.upload_expires_at.isoformat(),
+                "max_bytes": job.declared_bytes,
+            }
         return {
             "job_id": job.job_id,
             "status": str(job.status),
             "plugin_id": job.plugin_id,
             "tool": job.tool,
-            "job_type": job_type,
-            "upload": {
-                "method": "POST",
-                "url": post["url"],
-                "fields": post["fields"],
-                "expires_at": (job.created_at + timedelta(seconds=expiry)).isoformat(),
-                "max_bytes": request.content_length,
-            },
+            "job_type": job.job_type,
+            "upload": upload,
             "status_url": f"/v1/jobs/{job.job_id}",
+            "replayed": replayed,
         }

@@ -51,6 +51,10 @@ class ForbiddenLocation(Unprocessable):
     code = "forbidden_location"
 
 
+class AlreadyExists(Conflict):
+    code = "already_exists"
+
+
 class TransitionConflict(Conflict):
     """A conditional status update lost: the job is no longer in the status the caller expected."""
 

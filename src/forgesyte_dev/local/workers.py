@@ -101,7 +101,8 @@ class FunctionPool:
         self.replaced += 1
 
     def kill(self) -> None:
-        """Stop at once, as a crash would: running jobs are left half-done."""
+        """Stop at once, as a crash would: running jobs are left half-done (the next stack's recovery ends them)."""
+        self._on_crash = None
         for process in list(getattr(self.executor, "_processes", {}).values()):
             process.kill()
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -57,6 +57,7 @@ class Job:
     output_key: str | None = None
     media: dict[str, Any] | None = None
     input_etag: str | None = None  # the upload ingest validated; the runner reads only this version
+    request_hash: str | None = None  # the submit's fingerprint, for Idempotency-Key replays
     progress: int = 0
     error_code: str | None = None
     error_message: str | None = None

@@ -18,7 +18,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, QueryError, ScanError, UpdateError
 from pynamodb.expressions.condition import Condition
 
-from forgesyte_core.errors import BadRequest, NotFound, TransitionConflict
+from forgesyte_core.errors import AlreadyExists, BadRequest, NotFound, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus, sources_of
 from forgesyte_core.jobs.table import JobItem, job_item_class
 
@@ -93,9 +93,12 @@ class JobStore:
         upload_expiry_s: int,
         ttl_days: int,
         input_key_for: Callable[[str], str],
+        job_id: str | None = None,
+        request_hash: str | None = None,
     ) -> Job:
+        """A new pending job; AlreadyExists when ``job_id`` (an idempotent submit's) is taken."""
         now = utcnow()
-        job_id = str(uuid.uuid4())
+        job_id = job_id or str(uuid.uuid4())
         job = Job(
             job_id=job_id,
             plugin_id=plugin_id,
@@ -109,12 +112,15 @@ class JobStore:
             updated_at=now,
             upload_expires_at=now + timedelta(seconds=upload_expiry_s),
             expires_at=now + timedelta(days=ttl_days),
+            request_hash=request_hash,
         )
         item = self._item_cls(job_id, **{k: v for k, v in _item_values(job).items() if k != "job_id"})
         try:
             item.save(condition=self._item_cls.job_id.does_not_exist())
-        except PutError as exc:  # pragma: no cover - a UUID4 collision
-            raise TransitionConflict(f"Job {job_id} already exists") from exc
+        except PutError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            raise AlreadyExists(f"Job {job_id} already exists") from exc
         return job
 
     def transition(

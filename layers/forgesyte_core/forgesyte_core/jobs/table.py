@@ -48,6 +48,7 @@ class JobItem(Model):
     output_key = UnicodeAttribute(null=True)
     media = JSONAttribute(null=True)
     input_etag = UnicodeAttribute(null=True)
+    request_hash = UnicodeAttribute(null=True)
     progress = NumberAttribute(default=0)
     error_code = UnicodeAttribute(null=True)
     error_message = UnicodeAttribute(null=True)
