@@ -13,6 +13,7 @@ import importlib
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -94,8 +95,13 @@ class PluginRegistry:
         self._discover = discover or (lambda: entry_points(group=GROUP))
         self._records: dict[str, PluginRecord] | None = None
         self._duplicates: dict[str, list[str]] = {}
+        self._lock = threading.RLock()  # discovery and loading happen once, whichever thread asks first
 
     def records(self) -> dict[str, PluginRecord]:
+        with self._lock:
+            return self._discovered()
+
+    def _discovered(self) -> dict[str, PluginRecord]:
         if self._records is None:
             self._records = {}
             eps: dict[str, EntryPoint] = {}
@@ -116,6 +122,10 @@ class PluginRegistry:
         return self._records
 
     def load(self, plugin_id: str) -> PluginRecord:
+        with self._lock:
+            return self._load(plugin_id)
+
+    def _load(self, plugin_id: str) -> PluginRecord:
         record = self.records().get(plugin_id)
         if record is None:
             hint = " (not in PLUGIN_ALLOWLIST)" if self._allowlist and plugin_id not in self._allowlist else ""
