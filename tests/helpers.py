@@ -82,11 +82,20 @@ def api_event(
 
 
 def call_api(
-    method: str, path: str, body: Any = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    method: str,
+    path: str,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    api_key_id: str | None = None,
 ) -> tuple[int, Any, dict[str, str]]:
+    """The API function's answer; ``api_key_id`` calls as another API key (another caller)."""
     import api_app
 
-    response = api_app.lambda_handler(api_event(method, path, body, query, headers), LambdaContext())
+    event = api_event(method, path, body, query, headers)
+    if api_key_id is not None:
+        event["requestContext"]["identity"]["apiKeyId"] = api_key_id
+    response = api_app.lambda_handler(event, LambdaContext())
     # API Gateway REST proxy responses may use either header map; a client sees one set of headers.
     headers = {
         **response.get("headers", {}),

@@ -11,12 +11,12 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from forgesyte_core import wiring
 from forgesyte_core.admission import parse_submit
-from forgesyte_core.errors import BadRequest, Conflict
+from forgesyte_core.errors import BadRequest
+from forgesyte_core.job_access import caller_of
 from forgesyte_core.jobs.model import JobStatus
 from forgesyte_core.observability import metrics
 from forgesyte_core.request_body import parse_json
 from forgesyte_core.settings import get_settings
-from forgesyte_core.views import job_view
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -27,8 +27,7 @@ def _submit(job_type: str) -> Response[Any]:
     body = parse_json(event.decoded_body)
     request = parse_submit(body, settings.max_options_bytes, settings.max_options_depth)
     key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
-    caller = event.request_context.identity.api_key_id or "anonymous"
-    created = wiring.admission().submit(job_type, request, key, caller)
+    created = wiring.admission().submit(job_type, request, key, _caller())
     if not created["replayed"]:
         metrics.add_metric(name="JobsSubmitted", unit=MetricUnit.Count, value=1)
     headers = {"Idempotent-Replayed": "true"} if created["replayed"] else {}
@@ -45,10 +44,13 @@ def submit_image() -> Response[Any]:
     return _submit("image")
 
 
+def _caller() -> str:
+    return caller_of(router.current_event.raw_event.get("requestContext") or {})
+
+
 @router.get("/v1/jobs/<job_id>")
 def get_job(job_id: str) -> dict[str, Any]:
-    job = wiring.job_store().get(job_id)
-    return job_view(job, wiring.storage(), get_settings().result_url_expiry_s)
+    return wiring.job_access().view(job_id, _caller())
 
 
 @router.get("/v1/jobs")
@@ -63,25 +65,18 @@ def list_jobs() -> dict[str, Any]:
     # str.isdigit() accepts "²", which int() refuses: only ASCII digits here.
     if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= 200:
         raise BadRequest("limit must be an integer from 1 to 200")
-    jobs, cursor = wiring.job_store().list(status, int(limit_text), event.get_query_string_value("cursor"))
-    return {"jobs": [job_view(job) for job in jobs], "next_cursor": cursor}
+    return wiring.job_access().list(_caller(), status, int(limit_text), event.get_query_string_value("cursor"))
 
 
 @router.get("/v1/jobs/<job_id>/result")
 def get_result(job_id: str) -> Response[Any]:
-    job = wiring.job_store().get(job_id)
-    if job.status != JobStatus.COMPLETED or not job.output_key:
-        raise Conflict(f"Job {job_id} is {job.status}; results exist once it is completed")
-    url = wiring.storage().presigned_get(job.output_key, get_settings().result_url_expiry_s)
+    url = wiring.job_access().result_url(job_id, _caller())
     return Response(status_code=302, headers={"Location": url}, body="")
 
 
 @router.post("/v1/jobs/<job_id>/cancel")
 def cancel_job(job_id: str) -> dict[str, Any]:
-    job = wiring.job_store().transition(
-        job_id, JobStatus.CANCELLED, error_code="cancelled", error_message="cancelled by request"
-    )
-    return job_view(job)
+    return wiring.job_access().cancel(job_id, _caller())
 
 
 @router.get("/v1/plugins")

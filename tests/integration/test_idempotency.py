@@ -53,7 +53,7 @@ def test_keys_belong_to_their_caller(aws: Aws) -> None:
     theirs = submit("shared-key", api_key_id="bob")[1]
     assert mine["job_id"] != theirs["job_id"]
     assert theirs["replayed"] is False
-    assert mine["job_id"] == job_id_for("alice", "shared-key")
+    assert mine["job_id"] == job_id_for("key:alice", "shared-key")
 
 
 def test_a_replay_after_the_upload_gives_no_form(aws: Aws, media: MediaFiles) -> None:

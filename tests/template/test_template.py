@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from forgesyte_core.jobs.table import STATUS_INDEX, JobItem
+from forgesyte_core.jobs.table import OWNER_INDEX, STATUS_INDEX, JobItem
 from forgesyte_dev.template import load_template, resources_of
 from tests.helpers import ROOT
 
@@ -67,9 +67,10 @@ def test_every_environment_variable_is_a_setting() -> None:
 def test_table_matches_the_model() -> None:
     table = TEMPLATE["Resources"]["JobsTable"]["Properties"]
     assert table["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"}]
-    (index,) = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == STATUS_INDEX
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["status", "created_at"]
+    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {STATUS_INDEX, OWNER_INDEX}
+    assert [k["AttributeName"] for k in indexes[STATUS_INDEX]["KeySchema"]] == ["status", "created_at"]
+    assert [k["AttributeName"] for k in indexes[OWNER_INDEX]["KeySchema"]] == ["owner", "created_at"]
     assert table["TimeToLiveSpecification"]["AttributeName"] == JobItem.expires_at.attr_name
 
 

@@ -67,7 +67,7 @@ class Admission:
         return self.settings.max_upload_bytes if job_type == "video" else self.settings.max_image_bytes
 
     def submit(
-        self, job_type: str, request: SubmitRequest, idempotency_key: str | None = None, caller: str = ""
+        self, job_type: str, request: SubmitRequest, idempotency_key: str | None = None, caller: str = "anonymous"
     ) -> dict[str, Any]:
         """The new job and its upload form; with an ``idempotency_key``, a retry gets the same job back
         (``replayed`` true, a fresh upload form while the upload window is open)."""
@@ -109,6 +109,7 @@ class Admission:
                 input_key_for=input_key,
                 job_id=job_id,
                 request_hash=digest,
+                owner=caller,
             )
         except AlreadyExists:
             job = self.store.get(str(job_id))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from forgesyte_core.catalog import PluginCatalog
     from forgesyte_core.dispatch import Launcher
     from forgesyte_core.ingest import Ingest
+    from forgesyte_core.job_access import JobAccess
     from forgesyte_core.jobs.store import JobStore
     from forgesyte_core.reconcile import Reconciler
     from forgesyte_core.storage import Storage
@@ -42,6 +43,13 @@ def catalog() -> PluginCatalog:
     from forgesyte_core.catalog import load_catalog
 
     return load_catalog(get_settings().catalog_path)
+
+
+@lru_cache(maxsize=1)
+def job_access() -> JobAccess:
+    from forgesyte_core.job_access import JobAccess
+
+    return JobAccess(job_store(), storage(), get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +97,6 @@ def reset() -> None:
     """Forget every wired service (tests and the local stack, after changing the environment)."""
     from forgesyte_core.jobs.table import job_item_class
 
-    for cached in (job_store, storage, admission, ingest, reconciler):
+    for cached in (job_store, storage, job_access, admission, ingest, reconciler):
         cached.cache_clear()
     job_item_class.cache_clear()  # PynamoDB keeps its connection (and endpoint) on the model class

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -64,7 +65,13 @@ def api_event(
             "stage": stage,
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {"sourceIp": source_ip, "apiKey": api_key, "userAgent": headers.get("User-Agent", "")},
+            "identity": {
+                "sourceIp": source_ip,
+                "apiKey": api_key,
+                # API Gateway names the key by its resource id; locally, a stable id derived from the key.
+                "apiKeyId": f"local-{hashlib.sha256(api_key.encode()).hexdigest()[:10]}" if api_key else None,
+                "userAgent": headers.get("User-Agent", ""),
+            },
             "protocol": "HTTP/1.1",
             "accountId": "123456789012",
             "apiId": "local",

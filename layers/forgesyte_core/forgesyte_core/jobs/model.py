@@ -58,6 +58,7 @@ class Job:
     media: dict[str, Any] | None = None
     input_etag: str | None = None  # the upload ingest validated; the runner reads only this version
     request_hash: str | None = None  # the submit's fingerprint, for Idempotency-Key replays
+    owner: str | None = None  # the caller who submitted it: only they can read, list or cancel it
     progress: int = 0
     error_code: str | None = None
     error_message: str | None = None

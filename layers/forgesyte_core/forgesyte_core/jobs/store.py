@@ -15,7 +15,7 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, QueryError, ScanError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, QueryError, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from forgesyte_core.errors import AlreadyExists, BadRequest, NotFound, TransitionConflict
@@ -54,19 +54,21 @@ class JobStore:
             return None
 
     def list(
-        self, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
+        self, owner: str, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
     ) -> tuple[list[Job], str | None]:
-        """One page of jobs, newest first when filtered by status; ``cursor`` continues a listing."""
-        start_key = _decode_cursor(cursor, status) if cursor else None
+        """One page of ``owner``'s jobs, newest first, optionally in one status; ``cursor`` continues.
+
+        A status filter applies after the page is read, so a page may hold fewer than ``limit``
+        jobs while ``cursor`` still says there are more.
+        """
+        start_key = _decode_cursor(cursor, owner) if cursor else None
+        condition = (self._item_cls.status == str(status)) if status is not None else None
         try:
-            if status is not None:
-                result = self._item_cls.status_index.query(
-                    str(status), scan_index_forward=False, limit=limit, last_evaluated_key=start_key
-                )
-            else:
-                result = self._item_cls.scan(limit=limit, last_evaluated_key=start_key)
+            result = self._item_cls.owner_index.query(
+                owner, filter_condition=condition, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+            )
             jobs = [self._to_job(item) for item in result]
-        except (QueryError, ScanError) as exc:
+        except QueryError as exc:
             if start_key is None or getattr(exc, "cause_response_code", None) != "ValidationException":
                 raise
             raise BadRequest(CURSOR_REFUSED) from None
@@ -95,6 +97,7 @@ class JobStore:
         input_key_for: Callable[[str], str],
         job_id: str | None = None,
         request_hash: str | None = None,
+        owner: str | None = None,
     ) -> Job:
         """A new pending job; AlreadyExists when ``job_id`` (an idempotent submit's) is taken."""
         now = utcnow()
@@ -113,6 +116,7 @@ class JobStore:
             upload_expires_at=now + timedelta(seconds=upload_expiry_s),
             expires_at=now + timedelta(days=ttl_days),
             request_hash=request_hash,
+            owner=owner,
         )
         item = self._item_cls(job_id, **{k: v for k, v in _item_values(job).items() if k != "job_id"})
         try:
@@ -217,19 +221,18 @@ def _encode_cursor(key: dict[str, Any] | None) -> str | None:
 CURSOR_REFUSED = "cursor is not one this API returned for this listing"
 
 
-def _decode_cursor(cursor: str, status: JobStatus | None) -> dict[str, Any]:
-    """The start key a listing returned, checked for exactly the shape that listing gives out."""
+def _decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
+    """The start key a listing returned, checked for exactly that shape and for this caller."""
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError, RecursionError):
         raise BadRequest(CURSOR_REFUSED) from None
-    expected = {"job_id"} if status is None else {"job_id", "status", "created_at"}
-    if not isinstance(value, dict) or set(value) != expected:
+    if not isinstance(value, dict) or set(value) != {"job_id", "owner", "created_at"}:
         raise BadRequest(CURSOR_REFUSED)
     for attribute in value.values():
         text = attribute.get("S") if isinstance(attribute, dict) and len(attribute) == 1 else None
-        if not isinstance(text, str) or not 0 < len(text) <= 64:
+        if not isinstance(text, str) or not 0 < len(text) <= 300:
             raise BadRequest(CURSOR_REFUSED)
-    if status is not None and value["status"]["S"] != str(status):
+    if value["owner"]["S"] != owner:
         raise BadRequest(CURSOR_REFUSED)
     return value

@@ -19,6 +19,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 STATUS_INDEX = "status-created_at-index"
+OWNER_INDEX = "owner-created_at-index"
 
 
 class StatusIndex(GlobalSecondaryIndex["JobItem"]):  # type: ignore[no-untyped-call]
@@ -27,6 +28,17 @@ class StatusIndex(GlobalSecondaryIndex["JobItem"]):  # type: ignore[no-untyped-c
         projection = AllProjection()
 
     status = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OwnerIndex(GlobalSecondaryIndex["JobItem"]):  # type: ignore[no-untyped-call]
+    """A caller's jobs, newest first: the API lists only these."""
+
+    class Meta:
+        index_name = OWNER_INDEX
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -61,16 +73,20 @@ class JobItem(Model):
     upload_expires_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
     summary = JSONAttribute(null=True)
+    owner = UnicodeAttribute(null=True)
     status_index = StatusIndex()
+    owner_index = OwnerIndex()
 
 
 @lru_cache(maxsize=8)
 def job_item_class(table_name: str, region: str) -> type[JobItem]:
     meta = type("Meta", (), {"table_name": table_name, "region": region})
-    index_meta = type("Meta", (), {"index_name": STATUS_INDEX, "projection": AllProjection()})
-    index_cls = type("BoundStatusIndex", (StatusIndex,), {"Meta": index_meta})
+    status_meta = type("Meta", (), {"index_name": STATUS_INDEX, "projection": AllProjection()})
+    owner_meta = type("Meta", (), {"index_name": OWNER_INDEX, "projection": AllProjection()})
+    status_index = type("BoundStatusIndex", (StatusIndex,), {"Meta": status_meta})
+    owner_index = type("BoundOwnerIndex", (OwnerIndex,), {"Meta": owner_meta})
     return type(
         f"JobItem_{table_name}",
         (JobItem,),
-        {"Meta": meta, "status_index": index_cls(), "__module__": __name__},
+        {"Meta": meta, "status_index": status_index(), "owner_index": owner_index(), "__module__": __name__},
     )
