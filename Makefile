@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 # SAM CLI in its own virtualenv (it pins old boto3 and click); the tests drive sam local invoke with it.
 SAM_CLI_VERSION := 1.170.0
+# checkov in its own virtualenv too (its pins clash with the project's); offline with --skip-download.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 STAMP := $(VENV)/.installed
 
 CONSTRAINTS := requirements/constraints.txt
@@ -41,7 +44,7 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck images-if-possible $(SAM_VENV)/.installed pytest
+test: lint typecheck validate images-if-possible pytest
 
 # Re-pin every dependency (images and make install) after changing a requirement.
 lock: $(STAMP)
@@ -70,11 +73,19 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
-# The real SAM translator, offline, in its own virtualenv (aws-sam-cli pins old boto3/click).
-validate: $(SAM_VENV)/.installed $(STAMP)
+$(CHECKOV_VENV)/.installed:
+	@test -d $(CHECKOV_VENV) || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+# The real SAM translator, offline, in its own virtualenv (aws-sam-cli pins old boto3/click), the pinned
+# cfn-lint, and checkov offline: every check passes or is skipped with its reason next to the resource.
+validate: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(STAMP)
 	AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
 	AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --template template.yaml
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -87,13 +98,14 @@ dev: $(STAMP)
 	$(BIN)/forgesyte dev
 
 # Build both Batch images on the registry base and push them: make push-images REPO=<BatchImageRepositoryUri> TAG=v1
+# (the repository's tags are immutable: each push needs a new TAG, then deploy with BatchImageTag=TAG)
 push-images: $(STAMP)
-	@test -n "$(REPO)" || { echo "usage: make push-images REPO=<BatchImageRepositoryUri output> [TAG=latest]"; exit 2; }
-	$(BIN)/python -m forgesyte_dev.images push "$(REPO)" --tag "$(or $(TAG),latest)"
+	@test -n "$(REPO)" || { echo "usage: make push-images REPO=<BatchImageRepositoryUri output> [TAG=v1]"; exit 2; }
+	$(BIN)/python -m forgesyte_dev.images push "$(REPO)" --tag "$(or $(TAG),v1)"
 
 # The catalog the API ships is the one the runner image generates from its installed entry points.
 catalog: images
 	$(BIN)/python -m forgesyte_dev.images catalog
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .images.json
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .images.json

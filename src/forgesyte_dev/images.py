@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     catalog.add_argument("--image", default=LAMBDA.tag, help="the runner image to read it from")
     pushed = commands.add_parser("push", help="build the Batch images with Docker and push them to ECR")
     pushed.add_argument("repository", help="the ECR repository URI (the stack's BatchImageRepositoryUri output)")
-    pushed.add_argument("--tag", default="latest", help="tag prefix: pushes TAG-cpu and TAG-gpu")
+    pushed.add_argument("--tag", default="v1", help="tag prefix: pushes TAG-cpu and TAG-gpu (tags are immutable)")
     pushed.add_argument("--engine", default="docker", help="docker (default) or podman")
     args = parser.parse_args(argv)
     if args.command == "build":
