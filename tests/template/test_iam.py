@@ -85,7 +85,7 @@ def test_every_role_is_generated() -> None:
     assert set(DYNAMODB) <= set(roles())
 
 
-@pytest.mark.parametrize("role_name", sorted(DYNAMODB) + ["BatchExecutionRole", "BatchInstanceRole"])
+@pytest.mark.parametrize("role_name", [*sorted(DYNAMODB), "BatchExecutionRole", "BatchInstanceRole"])
 def test_no_wildcards_where_a_scoped_resource_exists(role_name: str) -> None:
     for statement in statements(roles()[role_name]):
         for action in as_list(statement["Action"]):
