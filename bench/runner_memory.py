@@ -1,6 +1,6 @@
 """Runner peak memory for a 10-minute video against a 1-minute one: results stream, memory stays flat.
 
-The real runner (build_runner().run) runs in a child process against a moto server in another
+The real runner (wiring.runner().run) runs in a child process against a moto server in another
 process, so neither moto's in-memory objects nor this script's count towards the child's peak RSS.
 """
 
@@ -28,9 +28,9 @@ from forgesyte_dev.template import provision
 # Peak RSS from VmHWM: ru_maxrss survives execve, so a child would report its parent's peak.
 CHILD = """
 import json, sys, time
-from forgesyte_core.runner import build_runner
+from forgesyte_core import wiring
 started = time.perf_counter()
-job = build_runner().run(sys.argv[1], "local")
+job = wiring.runner().run(sys.argv[1], "local")
 hwm_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"status": str(job.status), "error": job.error_message, "summary": job.summary,
                   "seconds": round(time.perf_counter() - started, 2), "peak_rss_mb": round(hwm_kb / 1024, 1)}))

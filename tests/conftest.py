@@ -26,8 +26,6 @@ def _reset() -> None:
     catalog._load.cache_clear()
     if "api_app" in sys.modules:
         sys.modules["api_app"].build_app.cache_clear()
-    if "runner_app" in sys.modules:
-        sys.modules["runner_app"].runner.cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -15,22 +14,16 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from forgesyte_core import wiring
 from forgesyte_core.observability import get_tracer, logger, metrics
-from forgesyte_core.runner import JobRunner, build_runner
 from forgesyte_core.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@lru_cache(maxsize=1)
-def runner() -> JobRunner:
-    # Plugins stay loaded for the life of the warm container.
-    return build_runner()
-
-
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
     job_id = json.loads(record.body)["job_id"]
-    job = runner().run(job_id, "lambda", record.message_id, stop_at=_stop_at(lambda_context))
+    job = wiring.runner().run(job_id, "lambda", record.message_id, stop_at=_stop_at(lambda_context))
     return str(job.status) if job else "skipped"
 
 

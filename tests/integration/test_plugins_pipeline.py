@@ -9,9 +9,9 @@ from typing import Any
 import cv2
 import pytest
 
+from forgesyte_core import wiring
 from forgesyte_core.jobs.model import Job
 from forgesyte_core.jobs.store import utcnow
-from forgesyte_core.runner import build_runner
 from forgesyte_dev.synthetic import crossing_scene
 from forgesyte_dev.text_lines import rendered_lines
 from tests.helpers import Aws, call_api, upload
@@ -90,7 +90,7 @@ def test_yolo_without_a_model_is_refused_at_submit_with_what_to_configure(aws: A
 
 
 def test_large_results_stream_through_a_multipart_upload(aws: Aws) -> None:
-    runner = build_runner()
+    runner = wiring.runner()
     now = utcnow()
     the_job = Job("11111111-1111-4111-8111-111111111111", "p", "t", "video", "k", "video/mp4", 1, now, now, now, now)
     counted = 0

@@ -20,7 +20,7 @@ from forgesyte_core.errors import TransitionConflict
 from forgesyte_core.ingest import Ingest
 from forgesyte_core.jobs.model import JobStatus
 from forgesyte_core.jobs.store import utcnow
-from forgesyte_core.runner import JobRunner, build_runner
+from forgesyte_core.runner import JobRunner
 from tests.helpers import Aws, upload
 from tests.integration.pipeline import ingest, job, submit
 from tests.media_factory import MediaFiles
@@ -131,7 +131,7 @@ def test_runners_claiming_at_once_run_the_plugin_once(
 
     monkeypatch.setattr(JobRunner, "_claim", claim_together)
     monkeypatch.setattr(JobRunner, "_execute", counting_execute)
-    runner = build_runner()
+    runner = wiring.runner()
     outcomes = together(3, lambda: runner.run(job_id, "lambda"))
     assert runs == [job_id]
     assert sum(outcome is None for outcome in outcomes) == 2

@@ -69,10 +69,9 @@ def test_cancel_during_a_run_stops_the_plugin(aws: Aws, media: MediaFiles, monke
 
 
 def test_cancelled_while_running_ends_cancelled_without_results(aws: Aws, media: MediaFiles) -> None:
-    from forgesyte_core.runner import build_runner
 
     job_id = queued(aws, media)
-    runner = build_runner()
+    runner = wiring.runner()
     plugin = runner.registry.load("frame-counter").instance
     original = plugin.run_tool
 

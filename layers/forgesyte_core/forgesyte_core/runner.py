@@ -194,22 +194,6 @@ class JobRunner:
             return None
 
 
-def build_runner() -> JobRunner:
-    """The runner wired to the configured table, bucket and installed plugins."""
-    from forgesyte_core.clients import client
-    from forgesyte_core.settings import allowed_model_locations, get_settings
-
-    settings = get_settings()
-    return JobRunner(
-        JobStore(settings.table_name, settings.region),
-        Storage(client("s3"), settings.bucket_name),
-        PluginRegistry(settings.plugin_allowlist),
-        settings.work_dir,
-        settings.progress_interval_s,
-        allowed_model_locations(settings),
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """Batch entrypoint: exit 0 when the job reached a terminal status here, 1 when it failed."""
     args = sys.argv[1:] if argv is None else argv
@@ -217,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m forgesyte_core.runner JOB_ID", file=sys.stderr)
         return 2
     compute = os.environ.get("FORGESYTE_COMPUTE", "batch")
-    job = build_runner().run(args[0], compute, os.environ.get("AWS_BATCH_JOB_ID"))
+    from forgesyte_core import wiring
+
+    job = wiring.runner().run(args[0], compute, os.environ.get("AWS_BATCH_JOB_ID"))
     return 1 if job is not None and job.status == JobStatus.FAILED else 0
 
 

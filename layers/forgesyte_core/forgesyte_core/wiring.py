@@ -1,4 +1,5 @@
-"""The composition root: services wired to the configured resources, built once per container.
+"""The one composition root: every client and service, wired to the configured resources, built once
+per container (``reset()`` forgets them all: tests and the local stack).
 
 Handlers call these; tests build the services directly with their own clients instead. Each
 factory imports its service on first use, so a function only loads the modules it needs.
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
     from forgesyte_core.ingest import Ingest
     from forgesyte_core.job_access import JobAccess
     from forgesyte_core.jobs.store import JobStore
+    from forgesyte_core.plugins import PluginRegistry
     from forgesyte_core.reconcile import Reconciler
+    from forgesyte_core.runner import JobRunner
     from forgesyte_core.storage import Storage
 
 
@@ -87,6 +90,30 @@ def ingest() -> Ingest:
 
 
 @lru_cache(maxsize=1)
+def plugin_registry() -> PluginRegistry:
+    from forgesyte_core.plugins import PluginRegistry
+
+    return PluginRegistry(get_settings().plugin_allowlist)
+
+
+@lru_cache(maxsize=1)
+def runner() -> JobRunner:
+    """The job runner of the runner Lambda and the Batch entrypoint; plugins stay loaded while warm."""
+    from forgesyte_core.runner import JobRunner
+    from forgesyte_core.settings import allowed_model_locations
+
+    settings = get_settings()
+    return JobRunner(
+        job_store(),
+        storage(),
+        plugin_registry(),
+        settings.work_dir,
+        settings.progress_interval_s,
+        allowed_model_locations(settings),
+    )
+
+
+@lru_cache(maxsize=1)
 def reconciler() -> Reconciler:
     from forgesyte_core.reconcile import Reconciler
 
@@ -97,6 +124,6 @@ def reset() -> None:
     """Forget every wired service (tests and the local stack, after changing the environment)."""
     from forgesyte_core.jobs.table import job_item_class
 
-    for cached in (job_store, storage, job_access, admission, ingest, reconciler):
+    for cached in (job_store, storage, job_access, admission, ingest, plugin_registry, runner, reconciler):
         cached.cache_clear()
     job_item_class.cache_clear()  # PynamoDB keeps its connection (and endpoint) on the model class
