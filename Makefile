@@ -16,7 +16,7 @@ CONSTRAINTS := requirements/constraints.txt
 APT_PACKAGES := ffmpeg podman buildah runc mmdebstrap uidmap
 APT_COMMANDS := ffmpeg podman buildah runc mmdebstrap
 
-.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu push-images
+.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants
 
 $(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml $(CONSTRAINTS)
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -89,6 +89,10 @@ validate: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Loosen each race guard on purpose (one line each) and check that a test fails: docs/RELIABILITY.md.
+mutants: $(STAMP)
+	$(BIN)/python -m forgesyte_dev.mutants
 
 # The main job, end to end, on the embedded local stack: no AWS account, no Docker.
 demo: $(STAMP)
