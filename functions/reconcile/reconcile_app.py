@@ -42,4 +42,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if event.get("detail-type") == "Batch Job State Change":
         return {"failed": int(reconciler.batch_state_change(event.get("detail", {})))}
     report = reconciler.sweep()
-    return {"swept": report.failed, "failed": report.total(), "errors": report.errors}
+    return {"swept": report.failed, "failed": report.total(), "retried": report.retried, "errors": report.errors}

@@ -229,11 +229,17 @@ def test_a_killed_runner_worker_fails_its_job_and_the_pool_recovers(
         pool = running_stack.pools["runner"]
         pool.warm()
         api = client(running_stack)
-        created = api.submit(video, "frame-counter", "count_frames", {"delay_s": 0.2})
+        pid_file = tmp_path / "runner.pid"
+        created = api.submit(video, "frame-counter", "count_frames", {"delay_s": 0.5, "pid_file": str(pid_file)})
         api.upload(created, video, lambda done, total: None)
         wait_for(api, created["job_id"], {"running"})
-        for pid in pool.worker_pids():  # type: ignore[union-attr]
-            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not pid_file.exists():  # the plugin has started in its worker
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        pid = int(pid_file.read_text())
+        assert pid in pool.worker_pids()  # type: ignore[union-attr]
+        os.kill(pid, signal.SIGKILL)
         died = wait_for(api, created["job_id"], TERMINAL, timeout=30)
         assert died["status"] == "failed"
         assert died["error_code"] == "runner_failed"

@@ -199,7 +199,7 @@ def test_heartbeat_timeout_at_its_edge(aws: Aws, media: MediaFiles, past_s: int,
     beat = utcnow()
     store.transition(job_id, JobStatus.RUNNING, heartbeat_at=beat)
     report = wiring.reconciler().sweep(now=beat + timedelta(seconds=settings.heartbeat_timeout_s + past_s))
-    assert (report.failed["running"] == [job_id]) is fails
+    assert (job_id in report.failed["running"] + report.retried) is fails  # a dead run is retried or failed
 
 
 @pytest.mark.parametrize(("past_s", "fails"), [(-1, False), (1, True)])

@@ -62,8 +62,8 @@ def test_a_batch_event_for_another_run_leaves_the_job_alone(aws: Aws, media: Med
     event["detail"]["parameters"]["job_id"] = job_id
     assert reconcile(event) == {"failed": 0}
     assert job(job_id)["status"] == "queued"
-    wiring.job_store().transition(job_id, JobStatus.RUNNING, compute_run_id=BATCH_RUN)
-    assert reconcile(event) == {"failed": 1}, "the run the job records is the event's"
+    wiring.job_store().transition(job_id, JobStatus.RUNNING, compute_run_id=BATCH_RUN, attempt=2)
+    assert reconcile(event) == {"failed": 1}, "the run the job records is the event's (no attempts left)"
 
 
 def test_batch_event_found_by_job_name_and_other_jobs_ignored(aws: Aws, media: MediaFiles) -> None:
@@ -84,13 +84,13 @@ def test_dead_letter_fails_the_job(aws: Aws, media: MediaFiles) -> None:
     assert reconcile(event) == {"dead_letters": 1, "failed": 1}
     failed = job(job_id)
     assert failed["error_code"] == "runner_failed"
-    assert "before any run started" in failed["error_message"]  # the DLQ's receive count is not the job's
+    assert "could not start the job" in failed["error_message"]  # it was never claimed: no run to retry
 
 
-def test_sweep_fails_silent_runners_and_expired_uploads_only(aws: Aws, media: MediaFiles) -> None:
+def test_sweep_ends_silent_runners_and_expired_uploads_only(aws: Aws, media: MediaFiles) -> None:
     store = wiring.job_store()
-    stale = queued_job(aws, media)
-    store.transition(stale, JobStatus.RUNNING, heartbeat_at=utcnow() - timedelta(hours=1))
+    stale = queued_job(aws, media)  # its one allowed run already used: it fails instead of retrying
+    store.transition(stale, JobStatus.RUNNING, heartbeat_at=utcnow() - timedelta(hours=1), attempt=2)
     alive = queued_job(aws, media)
     store.transition(alive, JobStatus.RUNNING, heartbeat_at=utcnow())
     expired = submit("image", "text-reader", "analyze", b"x", "image/png")["job_id"]
@@ -104,7 +104,12 @@ def test_sweep_fails_silent_runners_and_expired_uploads_only(aws: Aws, media: Me
     fresh = submit("image", "text-reader", "analyze", b"x", "image/png")["job_id"]
 
     result = reconcile(load_event("schedule.json"))
-    assert result == {"swept": {"running": [stale], "queued": [], "pending": [expired]}, "failed": 2, "errors": {}}
+    assert result == {
+        "swept": {"running": [stale], "queued": [], "pending": [expired]},
+        "failed": 2,
+        "retried": [],
+        "errors": {},
+    }
     assert job(stale)["error_code"] == "timeout"
     assert job(expired)["error_code"] == "upload_expired"
     assert "submit the job again" in job(expired)["error_message"]

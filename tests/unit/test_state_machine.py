@@ -17,6 +17,7 @@ ALLOWED = {
     (S.RUNNING, S.COMPLETED),
     (S.RUNNING, S.FAILED),
     (S.RUNNING, S.CANCELLED),
+    (S.RUNNING, S.QUEUED),  # a retry after the run died
 }
 
 

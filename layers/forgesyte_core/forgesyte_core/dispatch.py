@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from forgesyte_core.catalog import tool_needs_gpu
+from forgesyte_core.catalog import PluginCatalog, tool_needs_gpu
 from forgesyte_core.errors import ForgeSyteError
 from forgesyte_core.jobs.model import Job
 
@@ -61,6 +61,21 @@ class RoutingPolicy:
         if not self.batch_available:
             return LAMBDA, f"{wants_batch}, but Batch is not configured"
         return BATCH, wants_batch
+
+
+class Dispatcher:
+    """Route a queued job and start it: ingest on arrival, reconcile when it retries a dead run."""
+
+    def __init__(self, catalog: PluginCatalog, policy: RoutingPolicy, launchers: dict[str, Launcher]) -> None:
+        self.catalog, self.policy, self.launchers = catalog, policy, launchers
+
+    def launch(self, job: Job) -> tuple[str, str]:
+        """(backend, run id). Raises what routing or the launch raised; the caller fails the job."""
+        # The catalog can change between submit and launch (a deploy): that fails the job, not the event.
+        tool = self.catalog.tool(job.plugin_id, job.tool)
+        backend, why = self.policy.route(job, tool)
+        log.info("dispatching job %s to %s (%s)", job.job_id, backend, why)
+        return backend, self.launchers[backend].launch(job)
 
 
 class Launcher(Protocol):

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from forgesyte_core.catalog import PluginCatalog
-from forgesyte_core.dispatch import Launcher, RoutingPolicy, TooLongForLambda
+from forgesyte_core.dispatch import Dispatcher, Launcher, RoutingPolicy, TooLongForLambda
 from forgesyte_core.errors import ForgeSyteError, InputChanged, InvalidMedia, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus
 from forgesyte_core.jobs.store import JobStore
@@ -174,11 +174,7 @@ class Ingest:
     def _dispatch(self, job: Job) -> str:
         backend = "a backend"
         try:
-            # The catalog can change between submit and upload (a deploy): that fails the job, not the event.
-            tool = self.catalog.tool(job.plugin_id, job.tool)
-            backend, why = self.policy.route(job, tool)
-            log.info("dispatching job %s to %s (%s)", job.job_id, backend, why)
-            run_id = self.launchers[backend].launch(job)
+            backend, run_id = Dispatcher(self.catalog, self.policy, self.launchers).launch(job)
         except Exception as exc:  # no launch means no run: say so on the job
             log.exception("dispatch failed")
             reason = exc.message if isinstance(exc, ForgeSyteError) else str(exc)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from forgesyte_core.dispatch import job_id_from_batch_name
+from forgesyte_core.dispatch import Dispatcher, job_id_from_batch_name
 from forgesyte_core.errors import NotFound, TransitionConflict
-from forgesyte_core.jobs.model import JobStatus
+from forgesyte_core.jobs.model import TERMINAL, Job, JobStatus
 from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.settings import Settings
 
@@ -37,14 +38,55 @@ def batch_failure_reason(detail: dict[str, Any]) -> str:
 class SweepReport:
     failed: dict[str, list[str]] = field(default_factory=lambda: {"running": [], "queued": [], "pending": []})
     errors: dict[str, str] = field(default_factory=dict)  # job id → why it could not be failed
+    retried: list[str] = field(default_factory=list)  # running jobs whose dead run was relaunched
 
     def total(self) -> int:
         return sum(len(ids) for ids in self.failed.values())
 
 
 class Reconciler:
-    def __init__(self, store: JobStore, settings: Settings) -> None:
-        self.store, self.settings = store, settings
+    def __init__(self, store: JobStore, settings: Settings, dispatcher: Dispatcher | None = None) -> None:
+        self.store, self.settings, self.dispatcher = store, settings, dispatcher
+
+    def run_died(self, job: Job, code: str, reason: str) -> str:
+        """A run of ``job`` died: retry it while attempts remain (``retried``), else fail it (``failed``).
+
+        The requeue is conditional on the dead run still being the job's run, so a job already
+        claimed by a newer run is left alone (``unchanged``); the dead runner, should it wake, can
+        no longer write (its writes are conditional on its own run id).
+        """
+        if job.status in TERMINAL:
+            return "unchanged"
+        if job.status != JobStatus.RUNNING:  # it never started: nothing to retry
+            return "failed" if self.fail(job.job_id, code, reason, expected=(job.status,)) else "unchanged"
+        if self.dispatcher is None or job.attempt >= self.settings.max_attempts:
+            message = f"{reason} (after {job.attempt} of {self.settings.max_attempts} attempts)"
+            ok = self.fail(job.job_id, code, message, expected=(JobStatus.RUNNING,), owner_run=job.compute_run_id)
+            return "failed" if ok else "unchanged"
+        try:
+            queued = self.store.transition(
+                job.job_id,
+                JobStatus.QUEUED,
+                expected=(JobStatus.RUNNING,),
+                owner_run=job.compute_run_id,
+                compute_run_id=None,
+                heartbeat_at=None,
+                progress=0,
+                error_message=f"retrying (attempt {job.attempt + 1} of {self.settings.max_attempts}): {reason}",
+            )
+        except (TransitionConflict, NotFound) as exc:
+            log.info("not retrying %s: %s", job.job_id, exc)
+            return "unchanged"
+        try:
+            backend, run_id = self.dispatcher.launch(queued)
+        except Exception as exc:  # no relaunch: end it with both reasons
+            log.exception("relaunch failed")
+            self.fail(job.job_id, "dispatch_failed", f"{reason}; the retry could not start: {exc}", (JobStatus.QUEUED,))
+            return "failed"
+        with contextlib.suppress(TransitionConflict):  # the new run may have claimed it already
+            self.store.set_fields(job.job_id, JobStatus.QUEUED, compute=backend, compute_run_id=run_id)
+        log.info("retrying job %s on %s: %s", job.job_id, backend, reason)
+        return "retried"
 
     def fail(
         self,
@@ -53,11 +95,18 @@ class Reconciler:
         message: str,
         expected: tuple[JobStatus, ...] | None = None,
         run_id: str | None = None,
+        owner_run: str | None = None,
     ) -> bool:
         """Fail a job that has not ended; False when it already had (or moved on, or runs another run)."""
         try:
             self.store.transition(
-                job_id, JobStatus.FAILED, expected=expected, run_id=run_id, error_code=code, error_message=message
+                job_id,
+                JobStatus.FAILED,
+                expected=expected,
+                run_id=run_id,
+                owner_run=owner_run,
+                error_code=code,
+                error_message=message,
             )
         except (TransitionConflict, NotFound) as exc:
             log.info("not failing %s: %s", job_id, exc)
@@ -66,7 +115,8 @@ class Reconciler:
         return True
 
     def batch_state_change(self, detail: dict[str, Any]) -> bool:
-        """An EventBridge "Batch Job State Change" detail; only FAILED ends a job here."""
+        """An EventBridge "Batch Job State Change" detail: a FAILED run of the job's current run is
+        retried while attempts remain, else the job fails with the container's reason."""
         if detail.get("status") != "FAILED":
             return False
         job_id = (detail.get("parameters") or {}).get("job_id") or job_id_from_batch_name(
@@ -76,9 +126,12 @@ class Reconciler:
             log.info("ignoring Batch job %s: not a ForgeSyte job", detail.get("jobName"))
             return False
         run_id = str(detail["jobId"]) if detail.get("jobId") else None
-        return self.fail(
-            job_id, "batch_failed", f"the AWS Batch job failed: {batch_failure_reason(detail)}", run_id=run_id
-        )
+        job = self.store.find(job_id)
+        if job is None or (run_id and job.compute_run_id and job.compute_run_id != run_id):
+            log.info("ignoring a Batch event for job %s: not its current run", job_id)
+            return False
+        reason = f"the AWS Batch job failed: {batch_failure_reason(detail)}"
+        return self.run_died(job, "batch_failed", reason) == "failed"
 
     def dead_letter(self, job_id: str) -> bool:
         """A work-queue message the runner could not process within the queue's retries.
@@ -90,8 +143,10 @@ class Reconciler:
         if job is None:
             log.info("dead letter for unknown job %s", job_id)
             return False
-        started = f"after {job.attempt} run(s) started" if job.attempt else "before any run started"
-        message = f"the runner could not finish the job {started} (Lambda crash, timeout or out of memory)"
+        if job.status == JobStatus.RUNNING:
+            reason = "the runner Lambda died while running the job (crash, timeout or out of memory)"
+            return self.run_died(job, "runner_failed", reason) == "failed"
+        message = "the runner could not start the job before the work queue gave up on it (Lambda crash at start)"
         return self.fail(job_id, "runner_failed", message)
 
     def upload_dead_letter(self, job_id: str) -> bool:
@@ -115,7 +170,7 @@ class Reconciler:
             last = job.heartbeat_at or job.updated_at
             if last < heartbeat_cutoff:
                 message = f"no progress from the runner for {s.heartbeat_timeout_s} s (it crashed or timed out)"
-                self._sweep_one(report, "running", job.job_id, "timeout", message)
+                self._sweep_running(report, job, message)
         queued_cutoff = now - timedelta(seconds=s.queued_timeout_s)
         for job in self.store.iter_status(JobStatus.QUEUED, created_before=queued_cutoff):
             if job.updated_at < queued_cutoff:
@@ -127,6 +182,18 @@ class Reconciler:
                 message = "no upload arrived before the upload URL expired; submit the job again"
                 self._sweep_one(report, "pending", job.job_id, "upload_expired", message)
         return report
+
+    def _sweep_running(self, report: SweepReport, job: Job, message: str) -> None:
+        try:
+            outcome = self.run_died(job, "timeout", message)
+        except Exception as exc:  # isolation, as in _sweep_one
+            log.exception("sweep could not handle job %s", job.job_id)
+            report.errors[job.job_id] = f"{type(exc).__name__}: {exc}"
+            return
+        if outcome == "failed":
+            report.failed["running"].append(job.job_id)
+        elif outcome == "retried":
+            report.retried.append(job.job_id)
 
     def _sweep_one(self, report: SweepReport, status: str, job_id: str, code: str, message: str) -> None:
         try:

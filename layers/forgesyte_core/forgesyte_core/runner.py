@@ -49,8 +49,10 @@ class ProgressReporter:
         interval: float,
         clock: Callable[[], float] = time.monotonic,
         stop_at: float | None = None,
+        run_id: str | None = None,
     ) -> None:
         self._store, self._job_id, self._interval, self._clock = store, job_id, interval, clock
+        self._run_id = run_id
         self._stop_at = stop_at  # on the clock: the Lambda deadline less a margin
         self._last = clock()
         self.writes = 0
@@ -70,7 +72,7 @@ class ProgressReporter:
         self._last = now
         percent = int(100 * current / total) if total else 0
         try:
-            self._store.record_progress(self._job_id, min(percent, 99))
+            self._store.record_progress(self._job_id, min(percent, 99), self._run_id)
         except TransitionConflict:
             raise JobCancelled(f"job {self._job_id} stopped running; the plugin was stopped") from None
         self.writes += 1
@@ -111,7 +113,7 @@ class JobRunner:
             except (TransitionConflict, NotFound) as exc:
                 logger.info("not running job: %s", exc)
                 return None
-            return self._execute(job, compute, stop_at)
+            return self._execute(job, compute, stop_at, run_id)
         finally:
             unbind_job()
 
@@ -122,14 +124,14 @@ class JobRunner:
             values["compute_run_id"] = run_id
         return self.store.transition(job_id, JobStatus.RUNNING, expected=(JobStatus.QUEUED,), **values)
 
-    def _execute(self, job: Job, compute: str, stop_at: float | None = None) -> Job | None:
+    def _execute(self, job: Job, compute: str, stop_at: float | None = None, run_id: str | None = None) -> Job | None:
         scratch = Path(tempfile.mkdtemp(prefix=f"job-{job.job_id}-", dir=self.work_dir))
         started = time.monotonic()
         try:
             record = self.registry.load(job.plugin_id)
             tool: dict[str, Any] = next((t for t in record.manifest.get("tools", []) if t.get("id") == job.tool), {})
             check_file_options(tool, job.options or {}, self.model_locations)
-            args = self._arguments(job, scratch, compute, stop_at)
+            args = self._arguments(job, scratch, compute, stop_at, run_id)
             logger.info("running plugin", extra={"plugin_id": job.plugin_id, "tool": job.tool, "compute": compute})
             result = record.instance.run_tool(job.tool, args)
             summary = self._store_results(job, result, scratch)
@@ -138,6 +140,7 @@ class JobRunner:
                 job.job_id,
                 JobStatus.COMPLETED,
                 expected=(JobStatus.RUNNING,),
+                owner_run=run_id,
                 progress=100,
                 output_key=result_key(job.job_id),
                 summary=summary_dict,
@@ -149,11 +152,13 @@ class JobRunner:
             return None
         except Exception as exc:  # every failure ends the job failed with its reason
             logger.exception("job failed")
-            return self._fail(job.job_id, exc)
+            return self._fail(job.job_id, exc, run_id)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def _arguments(self, job: Job, scratch: Path, compute: str, stop_at: float | None = None) -> dict[str, Any]:
+    def _arguments(
+        self, job: Job, scratch: Path, compute: str, stop_at: float | None = None, run_id: str | None = None
+    ) -> dict[str, Any]:
         options = dict(job.options or {})
         container = (job.media or {}).get("container", "")
         if job.job_type == "image":
@@ -162,7 +167,9 @@ class JobRunner:
         path = self.storage.download(job.input_key, target, job.input_etag)
         return {
             "video_path": str(path),
-            "progress_callback": ProgressReporter(self.store, job.job_id, self.progress_interval, stop_at=stop_at),
+            "progress_callback": ProgressReporter(
+                self.store, job.job_id, self.progress_interval, stop_at=stop_at, run_id=run_id
+            ),
             "device": device_for(compute),
             "options": options,
         }
@@ -178,7 +185,7 @@ class JobRunner:
         self.storage.upload_file(path, result_key(job.job_id), "application/json")
         return summary
 
-    def _fail(self, job_id: str, exc: Exception) -> Job | None:
+    def _fail(self, job_id: str, exc: Exception, run_id: str | None = None) -> Job | None:
         code = exc.code if isinstance(exc, ForgeSyteError) else "plugin_error"
         message = str(exc) if isinstance(exc, ForgeSyteError) else f"{type(exc).__name__}: {exc}"
         try:
@@ -186,6 +193,7 @@ class JobRunner:
                 job_id,
                 JobStatus.FAILED,
                 expected=(JobStatus.RUNNING,),
+                owner_run=run_id,
                 error_code=code,
                 error_message=message[:2000],
             )

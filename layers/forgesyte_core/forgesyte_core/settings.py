@@ -51,6 +51,8 @@ class Settings:
     result_url_expiry_s: int = 3600
     job_ttl_days: int = 30
     heartbeat_timeout_s: int = 300
+    # Runs a job may get: a run that dies (no heartbeat, Batch FAILED, work DLQ) is retried until then.
+    max_attempts: int = 2
     queued_timeout_s: int = 3600
     upload_grace_s: int = 300
     progress_interval_s: float = 2.0
@@ -92,6 +94,7 @@ class Settings:
             result_url_expiry_s=_int("RESULT_URL_EXPIRY_S", 3600),
             job_ttl_days=_int("JOB_TTL_DAYS", 30),
             heartbeat_timeout_s=_int("HEARTBEAT_TIMEOUT_S", 300),
+            max_attempts=_int("MAX_ATTEMPTS", 2),
             queued_timeout_s=_int("QUEUED_TIMEOUT_S", 3600),
             upload_grace_s=_int("UPLOAD_GRACE_S", 300),
             progress_interval_s=_float("PROGRESS_INTERVAL_S", 2.0),

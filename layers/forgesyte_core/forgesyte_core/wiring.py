@@ -17,7 +17,7 @@ from forgesyte_core.settings import get_settings
 if TYPE_CHECKING:
     from forgesyte_core.admission import Admission
     from forgesyte_core.catalog import PluginCatalog
-    from forgesyte_core.dispatch import Launcher
+    from forgesyte_core.dispatch import Launcher, RoutingPolicy
     from forgesyte_core.ingest import Ingest
     from forgesyte_core.job_access import JobAccess
     from forgesyte_core.jobs.store import JobStore
@@ -76,17 +76,21 @@ def launchers() -> dict[str, Launcher]:
     return found
 
 
-@lru_cache(maxsize=1)
-def ingest() -> Ingest:
+def routing_policy(found: dict[str, Launcher]) -> RoutingPolicy:
     from forgesyte_core.dispatch import BATCH, RoutingPolicy
-    from forgesyte_core.ingest import Ingest
 
     settings = get_settings()
-    found = launchers()
-    policy = RoutingPolicy(
+    return RoutingPolicy(
         settings.dispatch_mode, settings.batch_min_video_seconds, BATCH in found, settings.lambda_max_video_seconds
     )
-    return Ingest(job_store(), storage(), catalog(), policy, found, settings)
+
+
+@lru_cache(maxsize=1)
+def ingest() -> Ingest:
+    from forgesyte_core.ingest import Ingest
+
+    found = launchers()
+    return Ingest(job_store(), storage(), catalog(), routing_policy(found), found, get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -115,9 +119,11 @@ def runner() -> JobRunner:
 
 @lru_cache(maxsize=1)
 def reconciler() -> Reconciler:
+    from forgesyte_core.dispatch import Dispatcher
     from forgesyte_core.reconcile import Reconciler
 
-    return Reconciler(job_store(), get_settings())
+    found = launchers()
+    return Reconciler(job_store(), get_settings(), Dispatcher(catalog(), routing_policy(found), found))
 
 
 def reset() -> None:

@@ -134,13 +134,16 @@ class JobStore:
         *,
         expected: tuple[JobStatus, ...] | None = None,
         run_id: str | None = None,
+        owner_run: str | None = None,
         **values: Any,
     ) -> Job:
         """Move a job to ``target`` if its current status is one of ``expected``.
 
         ``expected`` defaults to every status that may legally reach ``target``. With ``run_id``,
         only if the job's recorded compute run is that one (or none is recorded yet): an event about
-        an older run cannot end a newer one. Extra keyword arguments are written in the same update.
+        an older run cannot end a newer one. With ``owner_run``, only if that run is the job's current
+        one: a runner whose job was retried elsewhere cannot write over the new run. Extra keyword
+        arguments are written in the same update.
         """
         allowed = expected if expected is not None else sources_of(target)
         condition: Condition | None = None
@@ -150,13 +153,19 @@ class JobStore:
         if run_id is not None:
             same_run = self._item_cls.compute_run_id.does_not_exist() | (self._item_cls.compute_run_id == run_id)
             condition = same_run if condition is None else condition & same_run
+        if owner_run is not None:
+            owned = self._item_cls.compute_run_id == owner_run
+            condition = owned if condition is None else condition & owned
         values = {"status": str(target), "updated_at": utcnow(), **values}
         return self._update(job_id, values, condition, allowed, target)
 
-    def record_progress(self, job_id: str, progress: int) -> Job:
-        """Write progress and heartbeat; fails with TransitionConflict if the job stopped running."""
+    def record_progress(self, job_id: str, progress: int, owner_run: str | None = None) -> Job:
+        """Write progress and heartbeat; TransitionConflict if the job stopped running (or, with
+        ``owner_run``, runs as another run now: it was retried)."""
         values = {"progress": max(0, min(100, int(progress))), "heartbeat_at": utcnow(), "updated_at": utcnow()}
         condition = self._item_cls.status == str(JobStatus.RUNNING)
+        if owner_run is not None:
+            condition = condition & (self._item_cls.compute_run_id == owner_run)
         return self._update(job_id, values, condition, (JobStatus.RUNNING,), None)
 
     def set_fields(self, job_id: str, expected: JobStatus, **values: Any) -> Job:
