@@ -128,9 +128,12 @@ def test_batch_image_runs_the_job_definitions_command(built: dict[str, float], c
 
 @pytest.mark.slow
 def test_a_batch_container_killed_mid_job_ends_batch_failed(built: dict[str, float], tmp_path: Path) -> None:
+    """With no attempts left (MAX_ATTEMPTS=1); with attempts left reconcile retries it (tests/integration)."""
     long_clip = tmp_path / "long.mp4"
     crossing_scene(640, 360, seconds=120).write(long_clip)
-    stack = start_stack(tmp_path, batch_image=images.BATCH_CPU.tag, extra_env={"DISPATCH_MODE": "batch"})
+    stack = start_stack(
+        tmp_path, batch_image=images.BATCH_CPU.tag, extra_env={"DISPATCH_MODE": "batch", "MAX_ATTEMPTS": "1"}
+    )
     try:
         api = ApiClient(stack.info["api_url"], stack.info["api_key"])
         created = api.submit(long_clip, "motion-tracker", "video_track", {})

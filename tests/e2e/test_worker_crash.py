@@ -1,0 +1,53 @@
+"""A runner worker killed mid-job, in a stack of its own (no other stack shares this process meanwhile)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from forgesyte_dev.local.stack import LocalStack
+from forgesyte_dev.synthetic import crossing_scene
+from tests.e2e.conftest import stack_config
+from tests.e2e.test_local_stack import TERMINAL, client, wait_for
+
+
+@pytest.fixture
+def video(tmp_path: Path) -> Path:
+    path = tmp_path / "scene.mp4"
+    crossing_scene(320, 180, seconds=3).write(path)
+    return path
+
+
+def test_a_killed_runner_worker_fails_its_job_and_the_pool_recovers(
+    tmp_path: Path, combined_catalog: Path, video: Path
+) -> None:
+    running_stack = LocalStack(stack_config(tmp_path, combined_catalog, runner_workers=1)).start()
+    try:
+        pool = running_stack.pools["runner"]
+        pool.warm()
+        api = client(running_stack)
+        pid_file = tmp_path / "runner.pid"
+        created = api.submit(video, "frame-counter", "count_frames", {"delay_s": 0.5, "pid_file": str(pid_file)})
+        api.upload(created, video, lambda done, total: None)
+        wait_for(api, created["job_id"], {"running"})
+        deadline = time.monotonic() + 30
+        while not pid_file.exists():  # the plugin has started in its worker
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        pid = int(pid_file.read_text())
+        assert pid in pool.worker_pids()  # type: ignore[union-attr]
+        os.kill(pid, signal.SIGKILL)
+        died = wait_for(api, created["job_id"], TERMINAL, timeout=30)
+        assert died["status"] == "failed"
+        assert died["error_code"] == "runner_failed"
+        assert "runner process died" in died["error_message"]
+        again = api.submit(video, "frame-counter", "count_frames", {})
+        api.upload(again, video, lambda done, total: None)
+        assert wait_for(api, again["job_id"], TERMINAL)["status"] == "completed"
+        assert pool.replaced == 1  # type: ignore[union-attr]
+    finally:
+        running_stack.stop()
