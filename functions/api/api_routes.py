@@ -13,7 +13,7 @@ from forgesyte_core import wiring
 from forgesyte_core.admission import parse_submit
 from forgesyte_core.errors import BadRequest
 from forgesyte_core.job_access import caller_of
-from forgesyte_core.jobs.model import JobStatus
+from forgesyte_core.jobs.model import JobStatus, JobType
 from forgesyte_core.observability import metrics
 from forgesyte_core.request_body import parse_json
 from forgesyte_core.settings import get_settings
@@ -21,7 +21,7 @@ from forgesyte_core.settings import get_settings
 router = Router()  # type: ignore[no-untyped-call]
 
 
-def _submit(job_type: str) -> Response[Any]:
+def _submit(job_type: JobType) -> Response[Any]:
     settings = get_settings()
     event = cast(APIGatewayProxyEvent, router.current_event)
     body = parse_json(event.decoded_body)
@@ -36,12 +36,12 @@ def _submit(job_type: str) -> Response[Any]:
 
 @router.post("/v1/video/submit")
 def submit_video() -> Response[Any]:
-    return _submit("video")
+    return _submit(JobType.VIDEO)
 
 
 @router.post("/v1/image/submit")
 def submit_image() -> Response[Any]:
-    return _submit("image")
+    return _submit(JobType.IMAGE)
 
 
 def _caller() -> str:

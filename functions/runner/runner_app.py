@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from forgesyte_core import wiring
+from forgesyte_core.jobs.model import Backend
 from forgesyte_core.observability import get_tracer, logger, metrics
 from forgesyte_core.settings import get_settings
 
@@ -23,7 +24,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
     job_id = json.loads(record.body)["job_id"]
-    job = wiring.runner().run(job_id, "lambda", record.message_id, stop_at=_stop_at(lambda_context))
+    job = wiring.runner().run(job_id, Backend.LAMBDA, record.message_id, stop_at=_stop_at(lambda_context))
     return str(job.status) if job else "skipped"
 
 

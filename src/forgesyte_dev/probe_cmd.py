@@ -7,6 +7,7 @@ from typing import TextIO
 
 from forgesyte_core.errors import InvalidMedia
 from forgesyte_core.ingest import media_limits
+from forgesyte_core.jobs.model import JobType
 from forgesyte_core.media import FileSource, Limits, probe_media
 from forgesyte_core.settings import get_settings
 
@@ -26,7 +27,7 @@ def probe_file(path: str, expect: str | None, limits: Limits) -> dict[str, objec
 
 def run(files: list[str], expect: str | None, out: TextIO) -> int:
     # The limits ingest applies to a job of that kind; video's (the largest) when unsaid.
-    limits = media_limits(get_settings(), expect or "video")
+    limits = media_limits(get_settings(), JobType(expect or JobType.VIDEO))
     results = [probe_file(path, expect, limits) for path in files]
     for line in results:
         out.write(json.dumps(line) + "\n")

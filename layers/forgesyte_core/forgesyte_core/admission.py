@@ -8,7 +8,7 @@ from typing import Any
 from forgesyte_core.catalog import PluginCatalog, tool_input_kinds, unavailable_reason
 from forgesyte_core.errors import AlreadyExists, BadRequest, Conflict, PayloadTooLarge, Unprocessable
 from forgesyte_core.idempotency import check_key, fingerprint, job_id_for
-from forgesyte_core.jobs.model import Job, JobStatus
+from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.locations import check_file_options
 from forgesyte_core.request_body import check_options, check_text
@@ -16,8 +16,8 @@ from forgesyte_core.settings import Settings, allowed_model_locations
 from forgesyte_core.storage import Storage, input_key
 
 CONTENT_TYPES = {
-    "video": frozenset({"video/mp4", "video/quicktime", "video/3gpp"}),
-    "image": frozenset({"image/png", "image/jpeg", "image/webp"}),
+    JobType.VIDEO: frozenset({"video/mp4", "video/quicktime", "video/3gpp"}),
+    JobType.IMAGE: frozenset({"image/png", "image/jpeg", "image/webp"}),
 }
 
 
@@ -63,11 +63,11 @@ class Admission:
     def __init__(self, store: JobStore, storage: Storage, catalog: PluginCatalog, settings: Settings) -> None:
         self.store, self.storage, self.catalog, self.settings = store, storage, catalog, settings
 
-    def max_bytes(self, job_type: str) -> int:
-        return self.settings.max_upload_bytes if job_type == "video" else self.settings.max_image_bytes
+    def max_bytes(self, job_type: JobType) -> int:
+        return self.settings.max_upload_bytes if job_type == JobType.VIDEO else self.settings.max_image_bytes
 
     def submit(
-        self, job_type: str, request: SubmitRequest, idempotency_key: str | None = None, caller: str = "anonymous"
+        self, job_type: JobType, request: SubmitRequest, idempotency_key: str | None = None, caller: str = "anonymous"
     ) -> dict[str, Any]:
         """The new job and its upload form; with an ``idempotency_key``, a retry gets the same job back
         (``replayed`` true, a fresh upload form while the upload window is open)."""

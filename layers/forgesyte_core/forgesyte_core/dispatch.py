@@ -13,12 +13,12 @@ from typing import Any, Protocol
 
 from forgesyte_core.catalog import PluginCatalog, tool_needs_gpu
 from forgesyte_core.errors import ForgeSyteError
-from forgesyte_core.jobs.model import Job
+from forgesyte_core.jobs.model import Backend, Job, JobType
 
 log = logging.getLogger(__name__)
 
-LAMBDA = "lambda"
-BATCH = "batch"
+LAMBDA = Backend.LAMBDA
+BATCH = Backend.BATCH
 
 
 class TooLongForLambda(ForgeSyteError):
@@ -37,7 +37,7 @@ class RoutingPolicy:
         """The backend for ``job`` and why; TooLongForLambda when only Lambda could take a long video."""
         backend, why = self._choose(job, tool)
         duration = float((job.media or {}).get("duration") or 0.0)
-        if backend == LAMBDA and job.job_type == "video" and duration > self.lambda_max_video_seconds:
+        if backend == LAMBDA and job.job_type == JobType.VIDEO and duration > self.lambda_max_video_seconds:
             raise TooLongForLambda(
                 f"the video is {duration:.0f} s; the runner Lambda takes videos up to "
                 f"{self.lambda_max_video_seconds:.0f} s (LAMBDA_MAX_VIDEO_SECONDS, under its 900 s limit) and "
@@ -54,7 +54,7 @@ class RoutingPolicy:
         wants_batch = ""
         if tool_needs_gpu(tool):
             wants_batch = "tool asks for a GPU"
-        elif job.job_type == "video" and duration >= self.batch_min_video_seconds:
+        elif job.job_type == JobType.VIDEO and duration >= self.batch_min_video_seconds:
             wants_batch = f"video of {duration:.0f} s ≥ {self.batch_min_video_seconds:.0f} s"
         if not wants_batch:
             return LAMBDA, "short job, CPU tool"

@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 from forgesyte_core.catalog import PluginCatalog
 from forgesyte_core.dispatch import Dispatcher, Launcher, RoutingPolicy, TooLongForLambda
 from forgesyte_core.errors import ForgeSyteError, InputChanged, InvalidMedia, TransitionConflict
-from forgesyte_core.jobs.model import Job, JobStatus
+from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore
 from forgesyte_core.media import Limits, probe_media
 from forgesyte_core.observability import bind_job, unbind_job
@@ -26,9 +26,9 @@ from forgesyte_core.storage import Storage, input_changed, job_id_from_key
 log = logging.getLogger(__name__)
 
 
-def media_limits(settings: Settings, job_type: str) -> Limits:
+def media_limits(settings: Settings, job_type: JobType) -> Limits:
     """The limits an upload for a ``job_type`` job must meet."""
-    max_bytes = settings.max_upload_bytes if job_type == "video" else settings.max_image_bytes
+    max_bytes = settings.max_upload_bytes if job_type == JobType.VIDEO else settings.max_image_bytes
     return Limits(max_bytes, settings.max_video_seconds, settings.max_video_pixels, settings.max_image_pixels)
 
 

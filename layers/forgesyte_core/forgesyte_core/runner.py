@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from forgesyte_core.errors import ForgeSyteError, JobCancelled, NotFound, TransitionConflict
-from forgesyte_core.jobs.model import Job, JobStatus
+from forgesyte_core.jobs.model import Backend, Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.locations import check_file_options
 from forgesyte_core.observability import bind_job, logger, unbind_job
@@ -82,7 +82,7 @@ def device_for(compute: str) -> str:
     explicit = os.environ.get("FORGESYTE_DEVICE", "").strip()
     if explicit:
         return explicit
-    if compute == "batch" and os.environ.get("NVIDIA_VISIBLE_DEVICES", "none") not in {"", "none", "void"}:
+    if compute == Backend.BATCH and os.environ.get("NVIDIA_VISIBLE_DEVICES", "none") not in {"", "none", "void"}:
         return "cuda"
     return "cpu"
 
@@ -161,7 +161,7 @@ class JobRunner:
     ) -> dict[str, Any]:
         options = dict(job.options or {})
         container = (job.media or {}).get("container", "")
-        if job.job_type == "image":
+        if job.job_type == JobType.IMAGE:
             return {"image_bytes": self.storage.read_bytes(job.input_key, job.input_etag), "options": options}
         target = scratch / f"input{EXTENSIONS.get(container, '')}"
         path = self.storage.download(job.input_key, target, job.input_etag)
@@ -178,7 +178,7 @@ class JobRunner:
         path = scratch / "results.json"
         header: dict[str, Any] = {"job_id": job.job_id, "plugin_id": job.plugin_id, "tool": job.tool}
         with path.open("w") as out:
-            if job.job_type == "video":
+            if job.job_type == JobType.VIDEO:
                 summary = write_video_results(out, {**header, "status": "completed"}, result)
             else:
                 summary = write_image_results(out, header, result)
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m forgesyte_core.runner JOB_ID", file=sys.stderr)
         return 2
-    compute = os.environ.get("FORGESYTE_COMPUTE", "batch")
+    compute = os.environ.get("FORGESYTE_COMPUTE", Backend.BATCH)
     from forgesyte_core import wiring
 
     job = wiring.runner().run(args[0], compute, os.environ.get("AWS_BATCH_JOB_ID"))

@@ -21,6 +21,19 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class JobType(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class Backend(StrEnum):
+    """Where a job runs: the runner Lambda, AWS Batch, or the local stack's in-process stand-ins."""
+
+    LAMBDA = "lambda"
+    BATCH = "batch"
+    LOCAL = "local"
+
+
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 _NEXT: dict[JobStatus, frozenset[JobStatus]] = {
@@ -45,7 +58,7 @@ class Job:
     job_id: str
     plugin_id: str
     tool: str
-    job_type: str  # "image" | "video"
+    job_type: JobType
     input_key: str
     content_type: str
     declared_bytes: int

@@ -19,7 +19,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, QueryError, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from forgesyte_core.errors import AlreadyExists, BadRequest, NotFound, TransitionConflict
-from forgesyte_core.jobs.model import Job, JobStatus, sources_of
+from forgesyte_core.jobs.model import Job, JobStatus, JobType, sources_of
 from forgesyte_core.jobs.table import JobItem, job_item_class
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class JobStore:
         *,
         plugin_id: str,
         tool: str,
-        job_type: str,
+        job_type: JobType,
         content_type: str,
         declared_bytes: int,
         options: dict[str, Any],
@@ -208,6 +208,7 @@ class JobStore:
     def _to_job(item: JobItem) -> Job:
         data = {name: getattr(item, name) for name in _FIELDS}
         data["status"] = JobStatus(data["status"])
+        data["job_type"] = JobType(data["job_type"])
         data["progress"] = int(data["progress"] or 0)
         data["attempt"] = int(data["attempt"] or 0)
         data["declared_bytes"] = int(data["declared_bytes"])
