@@ -69,7 +69,11 @@ def run_job(store: JobStore, s3: Any, bucket: str, video: Path, env: dict[str, s
     s3.upload_file(str(video), bucket, job.input_key)
     info, _ = probe_media(S3Source(s3, bucket, job.input_key, video.stat().st_size), Limits(2**34, 7200, 10**8, 10**8))
     store.transition(job.job_id, JobStatus.QUEUED, media=info.to_dict())
-    out = subprocess.run([sys.executable, "-c", CHILD, job.job_id], capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, job.job_id], capture_output=True, text=True, env=env, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"the runner child failed: {out.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     result["video_frames"] = info.frames
     return result

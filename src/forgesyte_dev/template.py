@@ -120,9 +120,16 @@ class ProvisionedStack:
         return {key: self.resolve(arg)}
 
     def environment(self) -> dict[str, str]:
-        """The template's Globals environment, resolved to the local resources."""
+        """The template's Globals environment, resolved to the local resources.
+
+        ``AWS_ENDPOINT_URL`` is declared empty only so `sam local --env-vars` may set it; an empty
+        value here would hide the local endpoint of whoever merges this in.
+        """
         variables = self.template["Globals"]["Function"]["Environment"]["Variables"]
-        return {name: str(self.resolve(value)) for name, value in variables.items()}
+        resolved = {name: str(self.resolve(value)) for name, value in variables.items()}
+        if not resolved.get("AWS_ENDPOINT_URL"):
+            resolved.pop("AWS_ENDPOINT_URL", None)
+        return resolved
 
 
 def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
