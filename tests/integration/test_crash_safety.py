@@ -11,14 +11,22 @@ from tests.integration.pipeline import ingest, job, run_work, submit
 from tests.media_factory import MediaFiles
 
 
-def test_a_lambda_runner_at_its_time_limit_stops_the_plugin_and_says_why(aws: Aws, media: MediaFiles) -> None:
+def queued_video_job(aws: Aws, media: MediaFiles) -> str:
     data = media.mp4v.read_bytes()
     created = submit("video", "frame-counter", "count_frames", data, "video/mp4")
     upload(created, data)
     ingest(aws)
-    margin_ms = int(wiring.ingest().settings.lambda_deadline_margin_s * 1000)
-    run_work(aws, remaining_ms=margin_ms)  # the deadline is already inside the margin
-    failed = job(created["job_id"])
+    return str(created["job_id"])
+
+
+def margin_ms() -> int:
+    return int(wiring.ingest().settings.lambda_deadline_margin_s * 1000)
+
+
+def test_a_lambda_runner_at_its_time_limit_stops_the_plugin_and_says_why(aws: Aws, media: MediaFiles) -> None:
+    job_id = queued_video_job(aws, media)
+    run_work(aws, remaining_ms=margin_ms())  # the deadline is already inside the margin
+    failed = job(job_id)
     assert failed["status"] == "failed"
     assert failed["error_code"] == "timeout"
     assert "reached its time limit" in failed["error_message"]
@@ -26,13 +34,9 @@ def test_a_lambda_runner_at_its_time_limit_stops_the_plugin_and_says_why(aws: Aw
 
 
 def test_a_lambda_runner_with_time_left_completes(aws: Aws, media: MediaFiles) -> None:
-    data = media.mp4v.read_bytes()
-    created = submit("video", "frame-counter", "count_frames", data, "video/mp4")
-    upload(created, data)
-    ingest(aws)
-    margin_ms = int(wiring.ingest().settings.lambda_deadline_margin_s * 1000)
-    run_work(aws, remaining_ms=margin_ms + 60_000)
-    assert job(created["job_id"])["status"] == "completed"
+    job_id = queued_video_job(aws, media)
+    run_work(aws, remaining_ms=margin_ms() + 60_000)
+    assert job(job_id)["status"] == "completed"
 
 
 def test_a_video_too_long_for_lambda_without_batch_fails_at_ingest(
