@@ -26,7 +26,7 @@ def _submit(job_type: JobType) -> Response[Any]:
     event = cast(APIGatewayProxyEvent, router.current_event)
     body = parse_json(event.decoded_body)
     request = parse_submit(body, settings.max_options_bytes, settings.max_options_depth)
-    key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
+    key = event.headers.get("Idempotency-Key")  # powertools headers are case-insensitive
     created = wiring.admission().submit(job_type, request, key, _caller())
     if not created["replayed"]:
         metrics.add_metric(name="JobsSubmitted", unit=MetricUnit.Count, value=1)

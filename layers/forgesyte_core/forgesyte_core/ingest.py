@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from forgesyte_core.catalog import PluginCatalog
-from forgesyte_core.dispatch import Dispatcher, Launcher, RoutingPolicy, TooLongForLambda
+from forgesyte_core.dispatch import Dispatcher, TooLongForLambda
 from forgesyte_core.errors import ForgeSyteError, InputChanged, InvalidMedia, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore
@@ -66,13 +65,10 @@ class Ingest:
         self,
         store: JobStore,
         storage: Storage,
-        catalog: PluginCatalog,
-        policy: RoutingPolicy,
-        launchers: dict[str, Launcher],
+        dispatcher: Dispatcher,
         settings: Settings,
     ) -> None:
-        self.store, self.storage, self.catalog = store, storage, catalog
-        self.policy, self.launchers, self.settings = policy, launchers, settings
+        self.store, self.storage, self.dispatcher, self.settings = store, storage, dispatcher, settings
 
     def handle(self, event: ObjectCreated) -> str:
         """Process one arrival; returns what happened: ignored | late | duplicate | rejected | queued | failed."""
@@ -174,7 +170,7 @@ class Ingest:
     def _dispatch(self, job: Job) -> str:
         backend = "a backend"
         try:
-            backend, run_id = Dispatcher(self.catalog, self.policy, self.launchers).launch(job)
+            backend, run_id = self.dispatcher.launch(job)
         except Exception as exc:  # no launch means no run: say so on the job
             log.exception("dispatch failed")
             reason = exc.message if isinstance(exc, ForgeSyteError) else str(exc)

@@ -94,7 +94,6 @@ class Reconciler:
         code: str,
         message: str,
         expected: tuple[JobStatus, ...] | None = None,
-        run_id: str | None = None,
         owner_run: str | None = None,
     ) -> bool:
         """Fail a job that has not ended; False when it already had (or moved on, or runs another run)."""
@@ -103,7 +102,6 @@ class Reconciler:
                 job_id,
                 JobStatus.FAILED,
                 expected=expected,
-                run_id=run_id,
                 owner_run=owner_run,
                 error_code=code,
                 error_message=message,
@@ -134,11 +132,8 @@ class Reconciler:
         return self.run_died(job, "batch_failed", reason) == "failed"
 
     def dead_letter(self, job_id: str) -> bool:
-        """A work-queue message the runner could not process within the queue's retries.
-
-        The count said is the job's own (how many runs started), not the dead-letter message's
-        receive count, which counts reads of the DLQ.
-        """
+        """A work-queue message the runner could not process within the queue's retries: a run that
+        died is retried (or failed when attempts ran out); a job never claimed fails."""
         job = self.store.find(job_id)
         if job is None:
             log.info("dead letter for unknown job %s", job_id)

@@ -70,9 +70,8 @@ class ProgressReporter:
         if now - self._last < self._interval:
             return
         self._last = now
-        percent = int(100 * current / total) if total else 0
         try:
-            self._store.record_progress(self._job_id, min(percent, 99), self._run_id)
+            self._store.record_progress(self._job_id, self.percent, self._run_id)
         except TransitionConflict:
             raise JobCancelled(f"job {self._job_id} stopped running; the plugin was stopped") from None
         self.writes += 1

@@ -17,7 +17,7 @@ from forgesyte_core.settings import get_settings
 if TYPE_CHECKING:
     from forgesyte_core.admission import Admission
     from forgesyte_core.catalog import PluginCatalog
-    from forgesyte_core.dispatch import Launcher, RoutingPolicy
+    from forgesyte_core.dispatch import Dispatcher, Launcher
     from forgesyte_core.ingest import Ingest
     from forgesyte_core.job_access import JobAccess
     from forgesyte_core.jobs.store import JobStore
@@ -76,21 +76,24 @@ def launchers() -> dict[str, Launcher]:
     return found
 
 
-def routing_policy(found: dict[str, Launcher]) -> RoutingPolicy:
-    from forgesyte_core.dispatch import BATCH, RoutingPolicy
+@lru_cache(maxsize=1)
+def dispatcher() -> Dispatcher:
+    """Routing and launching: ingest starts jobs with it, reconcile restarts dead runs."""
+    from forgesyte_core.dispatch import BATCH, Dispatcher, RoutingPolicy
 
     settings = get_settings()
-    return RoutingPolicy(
+    found = launchers()
+    policy = RoutingPolicy(
         settings.dispatch_mode, settings.batch_min_video_seconds, BATCH in found, settings.lambda_max_video_seconds
     )
+    return Dispatcher(catalog(), policy, found)
 
 
 @lru_cache(maxsize=1)
 def ingest() -> Ingest:
     from forgesyte_core.ingest import Ingest
 
-    found = launchers()
-    return Ingest(job_store(), storage(), catalog(), routing_policy(found), found, get_settings())
+    return Ingest(job_store(), storage(), dispatcher(), get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -119,17 +122,15 @@ def runner() -> JobRunner:
 
 @lru_cache(maxsize=1)
 def reconciler() -> Reconciler:
-    from forgesyte_core.dispatch import Dispatcher
     from forgesyte_core.reconcile import Reconciler
 
-    found = launchers()
-    return Reconciler(job_store(), get_settings(), Dispatcher(catalog(), routing_policy(found), found))
+    return Reconciler(job_store(), get_settings(), dispatcher())
 
 
 def reset() -> None:
     """Forget every wired service (tests and the local stack, after changing the environment)."""
     from forgesyte_core.jobs.table import job_item_class
 
-    for cached in (job_store, storage, job_access, admission, ingest, plugin_registry, runner, reconciler):
+    for cached in (job_store, storage, job_access, admission, dispatcher, ingest, plugin_registry, runner, reconciler):
         cached.cache_clear()
     job_item_class.cache_clear()  # PynamoDB keeps its connection (and endpoint) on the model class

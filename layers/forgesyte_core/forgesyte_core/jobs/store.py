@@ -133,26 +133,20 @@ class JobStore:
         target: JobStatus,
         *,
         expected: tuple[JobStatus, ...] | None = None,
-        run_id: str | None = None,
         owner_run: str | None = None,
         **values: Any,
     ) -> Job:
         """Move a job to ``target`` if its current status is one of ``expected``.
 
-        ``expected`` defaults to every status that may legally reach ``target``. With ``run_id``,
-        only if the job's recorded compute run is that one (or none is recorded yet): an event about
-        an older run cannot end a newer one. With ``owner_run``, only if that run is the job's current
-        one: a runner whose job was retried elsewhere cannot write over the new run. Extra keyword
-        arguments are written in the same update.
+        ``expected`` defaults to every status that may legally reach ``target``. With ``owner_run``,
+        only if that run is the job's current one: a runner whose job was retried elsewhere cannot
+        write over the new run. Extra keyword arguments are written in the same update.
         """
         allowed = expected if expected is not None else sources_of(target)
         condition: Condition | None = None
         for status in allowed:
             clause = self._item_cls.status == str(status)
             condition = clause if condition is None else condition | clause
-        if run_id is not None:
-            same_run = self._item_cls.compute_run_id.does_not_exist() | (self._item_cls.compute_run_id == run_id)
-            condition = same_run if condition is None else condition & same_run
         if owner_run is not None:
             owned = self._item_cls.compute_run_id == owner_run
             condition = owned if condition is None else condition & owned
