@@ -8,16 +8,12 @@ exists, DynamoDB without Delete/Scan/Batch*, S3 only on the prefixes each functi
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from functools import lru_cache
 from typing import Any
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.template.sam import resources
 
-SAM_PYTHON = ROOT / ".venv-sam/bin/python"
 # Actions AWS offers no resource-level permission for: "*" is the only resource they take.
 UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ecr:GetAuthorizationToken"}
 # SAM's own policy templates use these prefixes (SendMessage and SendMessageBatch).
@@ -47,18 +43,9 @@ S3_PREFIXES = {
 }
 
 
-@lru_cache(maxsize=1)
 def roles() -> dict[str, dict[str, Any]]:
-    assert SAM_PYTHON.is_file(), "`make test` installs SAM CLI (and its translator) in .venv-sam"
-    done = subprocess.run(
-        [str(SAM_PYTHON), str(ROOT / "src/forgesyte_dev/sam_transform.py"), json.dumps({"BatchSubnetIds": "subnet-1"})],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
-    )
-    resources = json.loads(done.stdout)["Resources"]
-    return {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    found = resources(BatchSubnetIds="subnet-1")
+    return {name: r["Properties"] for name, r in found.items() if r["Type"] == "AWS::IAM::Role"}
 
 
 def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
