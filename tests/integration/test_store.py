@@ -10,6 +10,7 @@ from forgesyte_core import wiring
 from forgesyte_core.errors import NotFound, TransitionConflict
 from forgesyte_core.jobs.model import JobStatus
 from forgesyte_core.jobs.store import JobStore
+from forgesyte_core.media.info import MediaInfo
 from forgesyte_core.storage import input_key
 from tests.helpers import Aws
 
@@ -44,7 +45,9 @@ def test_create_and_read_back(aws: Aws) -> None:
 def test_transitions_are_conditional(aws: Aws) -> None:
     store = wiring.job_store()
     job_id = new_job(store)
-    store.transition(job_id, JobStatus.QUEUED, media={"frames": 3})
+    media = MediaInfo(kind="video", container="mp4", bytes=9, width=64, height=48, fps=25.0, duration=0.12, frames=3)
+    assert store.transition(job_id, JobStatus.QUEUED, media=media).media == media
+    assert store.get(job_id).media == media  # a typed record, read back as written
     with pytest.raises(TransitionConflict, match="is queued, not pending; it cannot move to queued"):
         store.transition(job_id, JobStatus.QUEUED, expected=(JobStatus.PENDING,))
     with pytest.raises(TransitionConflict, match="is queued, not running"):

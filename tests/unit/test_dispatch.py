@@ -17,6 +17,7 @@ from forgesyte_core.dispatch import (
     job_id_from_batch_name,
 )
 from forgesyte_core.jobs.model import Job
+from forgesyte_core.media.info import MediaInfo
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CPU_TOOL: dict[str, Any] = {"id": "t", "input_types": ["video"], "capabilities": []}
@@ -36,7 +37,7 @@ def job(duration: float = 10.0, job_type: str = "video") -> Job:
         updated_at=NOW,
         upload_expires_at=NOW,
         expires_at=NOW,
-        media={"duration": duration},
+        media=MediaInfo(kind=job_type, container="mp4", bytes=1, width=640, height=360, duration=duration),
     )
 
 

@@ -36,7 +36,7 @@ class RoutingPolicy:
     def route(self, job: Job, tool: dict[str, Any]) -> tuple[str, str]:
         """The backend for ``job`` and why; TooLongForLambda when only Lambda could take a long video."""
         backend, why = self._choose(job, tool)
-        duration = float((job.media or {}).get("duration") or 0.0)
+        duration = job.media_seconds
         if backend == LAMBDA and job.job_type == JobType.VIDEO and duration > self.lambda_max_video_seconds:
             raise TooLongForLambda(
                 f"the video is {duration:.0f} s; the runner Lambda takes videos up to "
@@ -50,7 +50,7 @@ class RoutingPolicy:
             if self.mode == BATCH and not self.batch_available:
                 return LAMBDA, "DISPATCH_MODE=batch but no Batch queue is configured"
             return self.mode, f"DISPATCH_MODE={self.mode}"
-        duration = float((job.media or {}).get("duration") or 0.0)
+        duration = job.media_seconds
         wants_batch = ""
         if tool_needs_gpu(tool):
             wants_batch = "tool asks for a GPU"

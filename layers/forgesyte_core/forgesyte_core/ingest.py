@@ -17,7 +17,7 @@ from forgesyte_core.dispatch import Dispatcher, TooLongForLambda
 from forgesyte_core.errors import ForgeSyteError, InputChanged, InvalidMedia, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore
-from forgesyte_core.media import Limits, probe_media
+from forgesyte_core.media import Limits, MediaInfo, probe_media
 from forgesyte_core.observability import bind_job, unbind_job
 from forgesyte_core.settings import Settings
 from forgesyte_core.storage import Storage, input_changed, job_id_from_key
@@ -138,7 +138,7 @@ class Ingest:
             return "replaced"
         return "duplicate"
 
-    def _validate(self, job: Job, size: int, content_type: str, etag: str) -> dict[str, Any]:
+    def _validate(self, job: Job, size: int, content_type: str, etag: str) -> MediaInfo:
         if content_type.lower() != job.content_type:
             raise InvalidMedia(
                 f"uploaded as {content_type or 'no content type'!r} but the job declared {job.content_type!r}"
@@ -149,7 +149,7 @@ class Ingest:
             self.storage.source(job.input_key, size, etag), media_limits(self.settings, job.job_type), job.job_type
         )
         log.info("probed %s: %s (%d requests, %d bytes)", job.input_key, info, cache.requests, cache.bytes_read)
-        return info.to_dict()
+        return info
 
     def _reject(self, job: Job, reason: str) -> str:
         log.info("rejecting upload for job %s: %s", job.job_id, reason)

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pynamodb.exceptions import PynamoDBException
+
 from forgesyte_core.errors import ForgeSyteError, JobCancelled, NotFound, TransitionConflict
 from forgesyte_core.jobs.model import Backend, Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore, utcnow
@@ -56,6 +58,7 @@ class ProgressReporter:
         self._stop_at = stop_at  # on the clock: the Lambda deadline less a margin
         self._last = clock()
         self.writes = 0
+        self.write_failures = 0
         self.percent = 0
 
     def __call__(self, current: int, total: int | None = None) -> None:
@@ -74,6 +77,12 @@ class ProgressReporter:
             self._store.record_progress(self._job_id, self.percent, self._run_id)
         except TransitionConflict:
             raise JobCancelled(f"job {self._job_id} stopped running; the plugin was stopped") from None
+        except PynamoDBException as exc:
+            # Progress is best effort: a throttled or failed write must not cost a job that is still
+            # working. If writes keep failing, the heartbeat sweep notices and retries the job.
+            self.write_failures += 1
+            logger.warning("progress write failed; the job goes on", extra={"job_id": self._job_id, "error": str(exc)})
+            return
         self.writes += 1
 
 
@@ -149,7 +158,12 @@ class JobRunner:
         except (JobCancelled, TransitionConflict) as exc:
             logger.info("job stopped running meanwhile: %s", exc)
             return None
-        except Exception as exc:  # every failure ends the job failed with its reason
+        except PynamoDBException:
+            # The job store itself failed (after botocore's retries): the job is not at fault. Raise, so
+            # the work message comes back; the heartbeat sweep retries the run if this one is lost.
+            logger.exception("the job store failed; the run is left to redelivery and the heartbeat sweep")
+            raise
+        except Exception as exc:  # every other failure ends the job failed with its reason
             logger.exception("job failed")
             return self._fail(job.job_id, exc, run_id)
         finally:
@@ -159,7 +173,7 @@ class JobRunner:
         self, job: Job, scratch: Path, compute: str, stop_at: float | None = None, run_id: str | None = None
     ) -> dict[str, Any]:
         options = dict(job.options or {})
-        container = (job.media or {}).get("container", "")
+        container = job.media.container if job.media else ""
         if job.job_type == JobType.IMAGE:
             return {"image_bytes": self.storage.read_bytes(job.input_key, job.input_etag), "options": options}
         target = scratch / f"input{EXTENSIONS.get(container, '')}"

@@ -21,7 +21,7 @@ def job_view(job: Job, storage: Storage | None = None, url_expiry_s: int = 3600)
         "progress": job.progress,
         "error_code": job.error_code,
         "error_message": job.error_message,
-        "media": job.media,
+        "media": job.media.to_dict() if job.media else None,
         "compute": job.compute,
         "compute_run_id": job.compute_run_id,
         "attempt": job.attempt,

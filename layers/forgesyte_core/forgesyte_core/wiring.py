@@ -32,7 +32,7 @@ def job_store() -> JobStore:
     from forgesyte_core.jobs.store import JobStore
 
     settings = get_settings()
-    return JobStore(settings.table_name, settings.region)
+    return JobStore(settings.table_name, settings.region, client("dynamodb"))
 
 
 @lru_cache(maxsize=1)
@@ -129,8 +129,8 @@ def reconciler() -> Reconciler:
 
 def reset() -> None:
     """Forget every wired service (tests and the local stack, after changing the environment)."""
-    from forgesyte_core.jobs.table import job_item_class
+    from forgesyte_core.jobs.table import forget_shared_item_classes
 
     for cached in (job_store, storage, job_access, admission, dispatcher, ingest, plugin_registry, runner, reconciler):
         cached.cache_clear()
-    job_item_class.cache_clear()  # PynamoDB keeps its connection (and endpoint) on the model class
+    forget_shared_item_classes()  # PynamoDB keeps its connection (and endpoint) on the model class

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from forgesyte_core.media.info import MediaInfo
+
 
 class JobStatus(StrEnum):
     PENDING = "pending"
@@ -69,7 +71,7 @@ class Job:
     status: JobStatus = JobStatus.PENDING
     options: dict[str, Any] = field(default_factory=dict)
     output_key: str | None = None
-    media: dict[str, Any] | None = None
+    media: MediaInfo | None = None  # what ingest's probe found
     input_etag: str | None = None  # the upload ingest validated; the runner reads only this version
     request_hash: str | None = None  # the submit's fingerprint, for Idempotency-Key replays
     owner: str | None = None  # the caller who submitted it: only they can read, list or cancel it
@@ -81,6 +83,11 @@ class Job:
     attempt: int = 0
     heartbeat_at: datetime | None = None
     summary: dict[str, Any] | None = None
+
+    @property
+    def media_seconds(self) -> float:
+        """The validated video's duration (0 for images and jobs not yet validated)."""
+        return float(self.media.duration or 0.0) if self.media and self.media.duration else 0.0
 
     @property
     def is_terminal(self) -> bool:

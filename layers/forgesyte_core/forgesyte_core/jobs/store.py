@@ -21,6 +21,7 @@ from pynamodb.expressions.condition import Condition
 from forgesyte_core.errors import AlreadyExists, BadRequest, NotFound, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus, JobType, sources_of
 from forgesyte_core.jobs.table import JobItem, job_item_class
+from forgesyte_core.media.info import MediaInfo
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,10 @@ def _is_condition_failure(exc: Exception) -> bool:
 
 
 class JobStore:
-    def __init__(self, table_name: str, region: str) -> None:
-        self._item_cls = job_item_class(table_name, region)
+    def __init__(self, table_name: str, region: str, client: Any | None = None) -> None:
+        """``client``: the DynamoDB client to send every call through (the composition root's, or a
+        test's Stubber or fault-injecting one); without it PynamoDB makes its own."""
+        self._item_cls = job_item_class(table_name, region, client)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -182,6 +185,8 @@ class JobStore:
         actions = []
         for name, value in values.items():
             attr = getattr(cls, name)
+            if isinstance(value, MediaInfo):
+                value = value.to_dict()
             actions.append(attr.remove() if value is None else attr.set(value))
         exists = cls.job_id.exists()
         item = cls(job_id)
@@ -207,12 +212,14 @@ class JobStore:
         data["attempt"] = int(data["attempt"] or 0)
         data["declared_bytes"] = int(data["declared_bytes"])
         data["options"] = data["options"] or {}
+        data["media"] = MediaInfo.from_dict(data["media"]) if data["media"] else None
         return Job(**data)
 
 
 def _item_values(job: Job) -> dict[str, Any]:
     values = {name: getattr(job, name) for name in _FIELDS}
     values["status"] = str(job.status)
+    values["media"] = job.media.to_dict() if job.media else None
     return {k: v for k, v in values.items() if v is not None}
 
 

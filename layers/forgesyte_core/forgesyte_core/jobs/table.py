@@ -7,6 +7,7 @@ on first use instead of at import time (settings are read lazily).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -78,8 +79,27 @@ class JobItem(Model):
     owner_index = OwnerIndex()
 
 
+def job_item_class(table_name: str, region: str, client: Any | None = None) -> type[JobItem]:
+    """The item class bound to ``table_name``; with ``client`` (a boto3/botocore DynamoDB client), a
+    class of its own that sends every call through that client, so a test can stub or fail any call."""
+    if client is None:
+        return _shared_item_class(table_name, region)
+    cls = _item_class(table_name, region)
+    # PynamoDB offers no public way to hand a model a client; its connection builds one lazily here.
+    cls._get_connection().connection._client = client
+    return cls
+
+
 @lru_cache(maxsize=8)
-def job_item_class(table_name: str, region: str) -> type[JobItem]:
+def _shared_item_class(table_name: str, region: str) -> type[JobItem]:
+    return _item_class(table_name, region)
+
+
+def forget_shared_item_classes() -> None:
+    _shared_item_class.cache_clear()
+
+
+def _item_class(table_name: str, region: str) -> type[JobItem]:
     meta = type("Meta", (), {"table_name": table_name, "region": region})
     status_meta = type("Meta", (), {"index_name": STATUS_INDEX, "projection": AllProjection()})
     owner_meta = type("Meta", (), {"index_name": OWNER_INDEX, "projection": AllProjection()})
