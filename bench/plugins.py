@@ -11,7 +11,7 @@ from typing import Any
 import cv2
 
 from forgesyte_dev.motscore import score
-from forgesyte_dev.synthetic import crossing_scene
+from forgesyte_dev.synthetic import START_SCENES, crossing_scene
 from forgesyte_dev.text_lines import character_accuracy, rendered_lines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +33,40 @@ def tracking_quality(video: Path, truth: Any) -> dict[str, Any]:
     }
 
 
+def start_scenes_quality(tmp: Path) -> dict[str, Any]:
+    """The scenes under way in the first frame (tests/plugins/test_motion_tracker.py), against the
+    detector they were made to expose: MOG2 seeded from the first frame."""
+    from bench import motion_baseline
+
+    scenes = {}
+    for name, make in START_SCENES.items():
+        video = tmp / f"{name}.mp4"
+        truth = make().write(video)
+        scenes[name] = {
+            "now": tracking_scores(video, truth),
+            "mog2_first_frame": score(truth, motion_baseline.frames(video)),
+        }
+    mota = statistics.mean(s["now"]["mota"] for s in scenes.values())
+    idf1 = statistics.mean(s["now"]["idf1"] for s in scenes.values())
+    return {
+        "what": "3 scenes of 8 s, 640x360, objects present from frame 0 among static clutter, noise up to ±6 and"
+        " drifting light; objects that touch, cross and stand still before leaving; py-motmetrics, IoU >= 0.5",
+        "scenes": scenes,
+        "mean_mota": round(mota, 4),
+        "mean_idf1": round(idf1, 4),
+        "mean_mota_mog2_first_frame": round(statistics.mean(s["mog2_first_frame"]["mota"] for s in scenes.values()), 4),
+        "mean_idf1_mog2_first_frame": round(statistics.mean(s["mog2_first_frame"]["idf1"] for s in scenes.values()), 4),
+        "target": "mean MOTA >= 0.90, mean IDF1 >= 0.85",
+        "target_met": mota >= 0.90 and idf1 >= 0.85,
+    }
+
+
+def tracking_scores(video: Path, truth: Any) -> dict[str, float]:
+    from forgesyte_motion.plugin import Plugin
+
+    return score(truth, Plugin().run_tool("video_track", {"video_path": str(video), "options": {}})["frames"])
+
+
 def decode_fps(video: Path) -> float:
     capture = cv2.VideoCapture(str(video))
     count, started = 0, time.perf_counter()
@@ -49,17 +83,31 @@ def motion_fps(video: Path) -> float:
     return count / (time.perf_counter() - started)
 
 
+def baseline_fps(video: Path) -> float:
+    from bench import motion_baseline
+
+    started = time.perf_counter()
+    count = len(motion_baseline.frames(video))
+    return count / (time.perf_counter() - started)
+
+
 def motion_speed(video: Path) -> dict[str, Any]:
-    decode = statistics.median(decode_fps(video) for _ in range(RUNS))
-    tracked = statistics.median(motion_fps(video) for _ in range(RUNS))
+    decode, tracked, baseline = [], [], []
+    for _ in range(RUNS):  # interleaved, so drift in the machine's speed hits all three alike
+        decode.append(decode_fps(video))
+        tracked.append(motion_fps(video))
+        baseline.append(baseline_fps(video))
+    now, before = statistics.median(tracked), statistics.median(baseline)
     return {
-        "what": f"640x360 mp4v, 300 frames, median of {RUNS};"
-        " tracker fps = decode + subtraction + tracking + result dicts",
-        "decode_only_fps": round(decode, 1),
-        "motion_tracker_fps": round(tracked, 1),
-        "share_of_decode_speed": round(tracked / decode, 3),
-        "target": "motion_tracker_fps >= 200",
-        "target_met": tracked >= 200,
+        "what": f"640x360 mp4v, 300 frames, median of {RUNS} interleaved runs;"
+        " tracker fps = decode + background + blobs + tracking + result dicts",
+        "decode_only_fps": round(statistics.median(decode), 1),
+        "motion_tracker_fps": round(now, 1),
+        "mog2_first_frame_fps": round(before, 1),
+        "speed_vs_mog2_first_frame": round(now / before, 3),
+        "share_of_decode_speed": round(now / statistics.median(decode), 3),
+        "target": "motion_tracker_fps >= 200 and at least half the speed of the MOG2 detector it replaced",
+        "target_met": now >= 200 and now >= 0.5 * before,
     }
 
 
@@ -133,6 +181,7 @@ def run() -> dict[str, Any]:
         truth = crossing_scene().write(video)
         section: dict[str, Any] = {
             "tracking_quality": tracking_quality(video, truth),
+            "tracking_quality_under_way_at_start": start_scenes_quality(Path(tmp)),
             "motion_tracker_speed": motion_speed(video),
             "ocr": ocr_accuracy(),
         }

@@ -3,20 +3,75 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from forgesyte_dev.motscore import score
-from forgesyte_dev.synthetic import crossing_scene
+from forgesyte_dev.synthetic import START_SCENES, crossing_scene, still_start_scene
+from forgesyte_motion.background import Background, noise_sigma
 from forgesyte_motion.detector import MotionOptions
 from forgesyte_motion.plugin import Plugin
 
-# make bench measures the full 640x360 scene against MOTA 0.90 / IDF1 0.85; this floor guards
-# against regressions without re-running the benchmark.
+# The demo's scene starts empty; make bench measures it against MOTA 0.90 / IDF1 0.85, and this
+# floor guards against regressions without re-running the benchmark.
 MOTA_FLOOR, IDF1_FLOOR = 0.85, 0.80
+# Scenes already under way in the first frame (issue 9's floor, on the mean over the scenes).
+START_MOTA, START_IDF1 = 0.90, 0.85
 
 
-def test_tracking_quality_on_crossing_stopping_and_hidden_objects(tmp_path: Path) -> None:
+def tracked(video: Path, options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    result = Plugin().run_tool("video_track", {"video_path": str(video), "options": options or {}})
+    return list(result["frames"])
+
+
+def test_scenes_under_way_in_the_first_frame_meet_the_floor(tmp_path: Path) -> None:
+    """Objects present from frame 0 among static clutter, noise and drifting light; objects that touch,
+    cross and stand still before leaving."""
+    scores = {}
+    for name, make in START_SCENES.items():
+        video = tmp_path / f"{name}.mp4"
+        truth = make().write(video)
+        scores[name] = score(truth, tracked(video))
+    mota = float(np.mean([s["mota"] for s in scores.values()]))
+    idf1 = float(np.mean([s["idf1"] for s in scores.values()]))
+    assert mota >= START_MOTA, scores
+    assert idf1 >= START_IDF1, scores
+    for name, metrics in scores.items():  # no scene carried by the others
+        assert metrics["mota"] >= 0.8, (name, metrics)
+
+
+def test_objects_standing_still_at_the_start_leave_no_ghost_behind(tmp_path: Path) -> None:
+    scene = still_start_scene()
+    video = tmp_path / "still.mp4"
+    scene.write(video)
+    frames = tracked(video)
+    late = range(int(3 * scene.fps), scene.frames)  # every mover has left its starting place by then
+    for mover in scene.movers[:3]:
+        x, y = mover.keyframes[0][1:]
+        for index in late:
+            for obj in frames[index]["detections"]["tracked_objects"]:
+                x1, y1, x2, y2 = obj["xyxy"]
+                assert not (x1 <= x <= x2 and y1 <= y <= y2), (mover.object_id, index, obj)
+
+
+def test_the_background_follows_the_light_and_measures_the_noise() -> None:
+    rng = np.random.default_rng(3)
+    scene = rng.uniform(40, 200, (90, 160)).astype(np.float32)
+    frames = [scene + rng.normal(0, 2.0, scene.shape).astype(np.float32) for _ in range(10)]
+    assert 1.6 <= noise_sigma(frames) <= 2.4
+    background = Background(frames, noise_sigma(frames), min_difference=6, learning_rate=0.02, foreground_rate=0)
+    dimmed = 0.7 * frames[0] + 15  # the exposure changes: nothing moved
+    assert background.foreground(dimmed).mean() < 0.01 * 255
+    moved = dimmed.copy()
+    moved[30:50, 60:90] = 0.7 * 250 + 15  # now something is there
+    mask = background.foreground(moved)
+    assert mask[30:50, 60:90].mean() > 0.9 * 255
+    assert mask.mean() < 0.05 * 255
+
+
+def test_tracking_quality_on_the_demo_scene_crossing_stopping_and_hidden_objects(tmp_path: Path) -> None:
     video = tmp_path / "scene.mp4"
     truth = crossing_scene(seconds=8).write(video)
     progress: list[tuple[int, int]] = []
@@ -45,8 +100,10 @@ def test_results_are_generated_lazily(tmp_path: Path) -> None:
 
 
 def test_options_are_validated() -> None:
-    assert MotionOptions.from_options({"history": "200", "unknown": 1}).history == 200
+    assert MotionOptions.from_options({"background_samples": "20", "unknown": 1}).background_samples == 20
     with pytest.raises(ValueError, match="option 'work_width' must be a int"):
         MotionOptions.from_options({"work_width": "wide"})
+    with pytest.raises(ValueError, match=r"option 'learning_rate' is out of range: 1\.5"):
+        MotionOptions.from_options({"learning_rate": 1.5})
     with pytest.raises(ValueError, match="Unknown tool: detect"):
         Plugin().run_tool("detect", {"image_bytes": b""})

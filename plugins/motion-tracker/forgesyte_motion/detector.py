@@ -1,31 +1,54 @@
-"""Moving-object boxes from background subtraction (MOG2) on a downscaled grey frame.
+"""Moving-object boxes from a multi-frame background model, on a downscaled grey frame.
 
 Working at ``work_width`` pixels keeps the cost per frame far below decoding; boxes are scaled back
-to the frame's pixels. Objects already in the first frame are learned as background until they move away (a "ghost"
-fades over ``history`` frames): the camera should see the scene before the action. A blob's
-confidence grows with how much of its box is foreground
-(0.5 for a sliver, 1.0 for a solid box), so every blob that passes ``min_area`` counts as a
-confident detection for the tracker.
+to the frame's pixels. The first ``background_seconds`` of small grey frames are held (a few MB) so
+the background can be the median of samples across them before the first frame is judged (see
+:mod:`forgesyte_motion.background`). Objects that touch make one blob: where a blob covers the
+boxes the tracker expects for two or more of its tracks, it is cut up guided by those boxes, so
+people walking side by side or crossing keep their own tracks. A blob's confidence grows with how much of its
+box is foreground (0.5 for a sliver, 1.0 for a solid box).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from forgesyte_motion.background import Background, noise_sigma
 from forgesyte_tracking import Detections
+
+Boxes = NDArray[np.float64]
+CROSSING_OVERLAP = 0.15  # of the smaller box: more than this, one object hides part of the other
+MERGED_FILL = 0.2  # confidence 0.6 for a box placed from the tracker's expectation
 
 
 @dataclass(frozen=True)
 class MotionOptions:
     work_width: int = 320
-    history: int = 500
-    var_threshold: float = 24.0
+    background_seconds: float = 10.0  # the opening span whose frames the background is the median of
+    background_samples: int = 40
+    min_difference: float = 12.0  # grey levels; noisier footage raises it (5 noise deviations)
+    learning_rate: float = 0.02  # how fast the background follows where nothing moves
     min_area: float = 0.0008  # fraction of the frame
-    warmup_frames: int = 1
+
+    def __post_init__(self) -> None:
+        checks = {
+            "work_width": self.work_width >= 32,
+            "background_seconds": self.background_seconds > 0,
+            "background_samples": self.background_samples >= 1,
+            "min_difference": self.min_difference >= 0,
+            "learning_rate": 0 <= self.learning_rate < 1,
+            "min_area": 0 <= self.min_area < 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"option {name!r} is out of range: {getattr(self, name)!r} (see the tool's manifest)")
 
     @classmethod
     def from_options(cls, options: dict[str, object]) -> MotionOptions:
@@ -41,33 +64,119 @@ class MotionOptions:
 
 
 class MotionDetector:
-    def __init__(self, options: MotionOptions) -> None:
+    def __init__(self, options: MotionOptions, expected: Callable[[], Boxes] | None = None) -> None:
+        """``expected``: the boxes the tracker predicts for its live tracks in the next frame."""
         self.options = options
-        self.subtractor = cv2.createBackgroundSubtractorMOG2(
-            options.history, options.var_threshold, detectShadows=False
-        )
+        self.expected = expected or (lambda: np.zeros((0, 4)))
         self.kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-        self.frames = 0
+        self.scale = 1.0
 
-    def __call__(self, frame: NDArray[np.uint8]) -> Detections:
-        width = frame.shape[1]
-        scale = min(1.0, self.options.work_width / width)
-        small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
-        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        # MOG2's default rate is 1/n for the first `history` frames, which swallows slow or stopped
-        # objects within a second; the first frame seeds the model, then it learns at 1/history.
-        rate = 1.0 if self.frames == 0 else 1.0 / self.options.history
-        mask = self.subtractor.apply(gray, learningRate=rate)
-        self.frames += 1
-        if self.frames <= self.options.warmup_frames:  # the model is still learning the background
-            return np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.kernel)
-        mask = cv2.dilate(mask, self.kernel, iterations=1)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        stats = stats[1:count]
-        min_pixels = self.options.min_area * gray.shape[0] * gray.shape[1]
-        stats = stats[stats[:, cv2.CC_STAT_AREA] >= min_pixels]
-        x, y, w, h, area = (stats[:, i].astype(np.float64) for i in range(5))
-        boxes = np.stack([x, y, x + w, y + h], axis=1) / scale
-        scores = 0.5 + 0.5 * area / np.maximum(w * h, 1.0)
-        return boxes, scores, np.zeros(len(boxes), np.int64)
+    def stream(self, frames: Iterable[NDArray[np.uint8]], fps: float) -> Iterator[Detections]:
+        """Detections for each frame, in order; reads ahead over the opening span once, to learn it."""
+        small = (self._small_grey(frame) for frame in frames)
+        head = list(itertools.islice(small, max(1, round(self.options.background_seconds * fps))))
+        if not head:
+            return
+        step = max(1, len(head) // max(1, self.options.background_samples))
+        background = Background(
+            [frame.astype(np.float32) for frame in head[::step]],
+            noise_sigma([frame.astype(np.float32) for frame in head[:9]]),
+            self.options.min_difference,
+            self.options.learning_rate,
+            self.options.learning_rate / 50,
+        )
+        for grey in itertools.chain(head, small):
+            yield self._detect(background.foreground(grey.astype(np.float32)))
+
+    def _small_grey(self, frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        self.scale = min(1.0, self.options.work_width / frame.shape[1])
+        small: NDArray[Any] = frame
+        if self.scale < 1:
+            small = cv2.resize(frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+        return np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+
+    def _detect(self, foreground: NDArray[np.uint8]) -> Detections:
+        opened = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, self.kernel)
+        mask = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, self.kernel)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        min_pixels = self.options.min_area * mask.shape[0] * mask.shape[1]
+        expected = self.expected() * self.scale
+        boxes: list[tuple[float, float, float, float]] = []
+        filled: list[float] = []
+        for label in range(1, count):
+            x, y, w, h, area = (int(v) for v in stats[label])
+            if area < min_pixels:
+                continue
+            inside = _expected_inside(expected, (x, y, x + w, y + h))
+            if len(inside) >= 2:
+                for box in _split_merged(labels[y : y + h, x : x + w] == label, (x, y), inside):
+                    boxes.append((box[0], box[1], box[2], box[3]))
+                    filled.append(MERGED_FILL)
+            else:
+                boxes.append((x, y, x + w, y + h))
+                filled.append(area / max(w * h, 1))
+        found = np.array(boxes, dtype=np.float64).reshape(-1, 4) / self.scale
+        return found, 0.5 + 0.5 * np.array(filled, dtype=np.float64), np.zeros(len(found), np.int64)
+
+
+def _expected_inside(expected: Boxes, box: tuple[int, int, int, int]) -> Boxes:
+    """The expected boxes mostly (half or more of their area) inside ``box``."""
+    if len(expected) == 0:
+        return expected
+    x1 = np.maximum(expected[:, 0], box[0])
+    y1 = np.maximum(expected[:, 1], box[1])
+    x2 = np.minimum(expected[:, 2], box[2])
+    y2 = np.minimum(expected[:, 3], box[3])
+    overlap = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (expected[:, 2] - expected[:, 0]) * (expected[:, 3] - expected[:, 1])
+    inside: Boxes = expected[overlap >= 0.5 * np.maximum(area, 1e-6)]
+    return inside
+
+
+def _split_merged(blob: NDArray[np.bool_], origin: tuple[int, int], expected: Boxes) -> Boxes:
+    """Boxes for the objects one blob holds, guided by where the tracker expects them.
+
+    Objects side by side (touching): the blob is cut across the line they stand along, each getting
+    a share of its length in proportion to its expected size, and each share's extent the other way
+    is read from the blob's pixels, so every box follows the objects and none shrinks away. Objects
+    whose expected boxes overlap are crossing, one hiding part of the other, so no cut is right:
+    each coasts on its own prediction, clipped to the blob.
+    """
+    x0, y0 = origin
+    height, width = blob.shape
+    if _any_overlap(expected):
+        boxes = expected.copy()
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(x0, x0 + width)
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(y0, y0 + height)
+        return boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])]
+    centres = (expected[:, :2] + expected[:, 2:]) / 2
+    axis = 0 if np.ptp(centres[:, 0]) >= np.ptp(centres[:, 1]) else 1  # 0: side by side in x
+    order = np.argsort(centres[:, axis])
+    lengths = np.maximum(expected[order, 2 + axis] - expected[order, axis], 1.0)
+    span = width if axis == 0 else height
+    edges = np.concatenate([[0.0], np.cumsum(lengths) / lengths.sum() * span]).round().astype(int)
+    boxes = np.zeros((0, 4))
+    for start, stop in itertools.pairwise(edges):
+        part = blob[:, start:stop] if axis == 0 else blob[start:stop, :]
+        across = np.flatnonzero(part.any(axis=1 if axis == 0 else 0))
+        if stop <= start or len(across) == 0:
+            continue
+        if axis == 0:
+            box = (x0 + start, y0 + across[0], x0 + stop, y0 + across[-1] + 1)
+        else:
+            box = (x0 + across[0], y0 + start, x0 + across[-1] + 1, y0 + stop)
+        boxes = np.vstack([boxes, np.array(box, dtype=np.float64)])
+    return boxes
+
+
+def _any_overlap(boxes: Boxes) -> bool:
+    """Whether two boxes share more than a sliver (boxes of touching objects graze each other)."""
+    x1 = np.maximum(boxes[:, None, 0], boxes[None, :, 0])
+    y1 = np.maximum(boxes[:, None, 1], boxes[None, :, 1])
+    x2 = np.minimum(boxes[:, None, 2], boxes[None, :, 2])
+    y2 = np.minimum(boxes[:, None, 3], boxes[None, :, 3])
+    shared = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    overlapping = shared > CROSSING_OVERLAP * np.minimum(area[:, None], area[None, :])
+    np.fill_diagonal(overlapping, False)
+    return bool(overlapping.any())

@@ -31,6 +31,6 @@ class Plugin:
         return self.video_track(args["video_path"], args.get("progress_callback"), args.get("options") or {})
 
     def video_track(self, video_path: str, progress_callback: Any, options: dict[str, Any]) -> dict[str, Any]:
-        detector = MotionDetector(MotionOptions.from_options(options))
         tracker = ByteTracker(lost_buffer_frames=int(options.get("lost_buffer_frames", 30)))
-        return track_video(video_path, detector, CLASS_NAMES, progress_callback, tracker)
+        detector = MotionDetector(MotionOptions.from_options(options), expected=tracker.expected_boxes)
+        return track_video(video_path, detector.stream, CLASS_NAMES, progress_callback, tracker)

@@ -154,6 +154,14 @@ class ByteTracker:
 
         return [t for t in self.tracks if t.state == State.TRACKED and t.last_frame == self.frame and t.hits >= 2]
 
+    def expected_boxes(self) -> NDArray[np.float64]:
+        """Where the confirmed, currently tracked objects should be in the next frame (N×4 xyxy)."""
+        live = [t for t in self.tracks if t.state == State.TRACKED and t.hits >= 2]
+        if not live:
+            return np.zeros((0, 4))
+        means = np.array([t.mean for t in live])
+        return xyah_to_xyxy(means[:, :4] + means[:, 4:])
+
     def _predict(self) -> None:
         if not self.tracks:
             return

@@ -1,7 +1,9 @@
-"""Run a per-frame detector and the tracker over a video, yielding ForgeSyte-shaped frames lazily.
+"""Run a detector and the tracker over a video, yielding ForgeSyte-shaped frames lazily.
 
 The result's ``frames`` is a generator: the runner streams it to S3 one frame at a time, so a long
-video never sits in memory, and progress is reported as frames are consumed.
+video never sits in memory, and progress is reported as frames are consumed. A detector sees the
+decoded frames as a stream (it may read ahead, as the motion detector does to learn its
+background); :func:`per_frame` adapts one that judges each frame alone.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from forgesyte_tracking.bytetrack import ByteTracker, Track
 
 # boxes (N×4 xyxy, pixels), scores (N), class ids (N)
 Detections = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]
-Detector = Callable[[NDArray[np.uint8]], Detections]
+Frame = NDArray[np.uint8]
+Detector = Callable[[Frame], Detections]
+# (decoded BGR frames, fps) -> one Detections per frame, in order
+StreamDetector = Callable[[Iterator[Frame], float], Iterator[Detections]]
 Progress = Callable[[int, int], None]
+
+
+def per_frame(detector: Detector) -> StreamDetector:
+    return lambda frames, fps: (detector(frame) for frame in frames)
 
 
 def class_name(names: Sequence[str] | Mapping[int, str], class_id: int) -> str:
@@ -51,7 +60,7 @@ def open_video(path: str) -> tuple[cv2.VideoCapture, int, float, int, int]:
 
 def track_video(
     video_path: str,
-    detector: Detector,
+    detect: StreamDetector,
     names: Sequence[str] | Mapping[int, str],
     progress_callback: Progress | None = None,
     tracker: ByteTracker | None = None,
@@ -60,14 +69,17 @@ def track_video(
     capture, total, fps, width, height = open_video(video_path)
     tracker = tracker or ByteTracker()
 
+    def decoded() -> Iterator[Frame]:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return
+            yield np.asarray(frame, dtype=np.uint8)  # a view: already BGR uint8
+
     def frames() -> Iterator[dict[str, Any]]:
         index = 0
         try:
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    break
-                boxes, scores, classes = detector(np.asarray(frame, dtype=np.uint8))  # a view: already BGR uint8
+            for boxes, scores, classes in detect(decoded(), fps):
                 tracks = tracker.update(boxes, scores, classes)
                 yield {
                     "frame_index": index,

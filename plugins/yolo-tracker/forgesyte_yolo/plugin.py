@@ -7,7 +7,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from forgesyte_tracking import ByteTracker, track_video
+from forgesyte_tracking import ByteTracker, per_frame, track_video
 from forgesyte_yolo.model import YoloModel
 from forgesyte_yolo.source import HOW_TO, default_model_configured, local_model_path, model_location
 
@@ -99,6 +99,6 @@ class Plugin:
             # Low-confidence boxes are kept: ByteTrack's second association uses them.
             return model.detect(frame, tracker.low_threshold, iou, max_det)
 
-        result = track_video(video_path, detector, model.names, progress, tracker)
+        result = track_video(video_path, per_frame(detector), model.names, progress, tracker)
         result["model"] = {"input_size": list(model.input_size), "provider": model.provider}
         return result
