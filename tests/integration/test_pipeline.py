@@ -63,6 +63,23 @@ def test_image_job_with_a_pydantic_result(aws: Aws, media: MediaFiles) -> None:
     }
 
 
+def test_an_error_the_plugin_reports_in_its_result_fails_the_job_with_that_error(aws: Aws, media: MediaFiles) -> None:
+    """The public Tesseract plugin returns {"error": "...traineddata..."} and empty text for an unknown
+    language; that is a failed job, not a completed one with nothing in it."""
+    data = media.image("png").read_bytes()
+    created = submit("image", "text-reader", "analyze", data, "image/png", {"language": "xx"})
+    upload(created, data)
+    ingest(aws)
+    run_work(aws)
+    failed = job(created["job_id"])
+    assert failed["status"] == "failed", failed
+    assert failed["error_code"] == "plugin_error"
+    assert failed["error_message"] == (
+        "the plugin reported an error: Failed loading language 'xx': xx.traineddata not found"
+    )
+    assert failed["result_url"] is None
+
+
 def test_duplicate_s3_event_runs_the_job_once(aws: Aws, media: MediaFiles) -> None:
     data = media.mp4v.read_bytes()
     created = submit("video", "frame-counter", "count_frames", data, "video/mp4")

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from forgesyte_core.errors import PluginFailed
-from forgesyte_core.results import to_jsonable, unwrap, write_image_results, write_video_results
+from forgesyte_core.results import reported_error, to_jsonable, unwrap, write_image_results, write_video_results
 
 
 class Box(BaseModel):
@@ -59,6 +59,43 @@ def test_unwrap_forgesyte_wrapper() -> None:
     assert unwrap({"success": True, "value": 2}) == {"success": True, "value": 2}
     with pytest.raises(PluginFailed, match="no frames decoded"):
         unwrap({"success": False, "error": "no frames decoded"})
+
+
+@dataclass
+class DataclassResult:
+    text: str
+    error: str | None = None
+
+
+class PydanticResult(BaseModel):
+    text: str
+    error: str | None = None
+
+
+@pytest.mark.parametrize(
+    ("result", "error"),
+    [
+        ({"text": "", "error": "eng.traineddata not found"}, "eng.traineddata not found"),
+        ({"success": False}, "the plugin reported success: false without saying why"),
+        ({"success": False, "message": "no faces found"}, "no faces found"),
+        ({"error": {"message": "model missing", "code": 3}}, "model missing"),
+        ({"error": {"code": 3}}, '{"code": 3}'),
+        (DataclassResult("", "bad input"), "bad input"),
+        (PydanticResult(text="", error="decoder failed"), "decoder failed"),
+        ({"text": "ok", "error": None}, None),
+        ({"text": "ok", "error": ""}, None),
+        ({"success": True, "result": {"error": "nested results are the plugin's data"}}, None),
+        (PydanticResult(text="ok"), None),
+        ([1, 2], None),
+    ],
+)
+def test_errors_a_plugin_reports_in_its_result_are_found(result: Any, error: str | None) -> None:
+    assert reported_error(result) == error
+    if error is None:
+        unwrap(result)
+    else:
+        with pytest.raises(PluginFailed, match="the plugin reported an error: "):
+            unwrap(result)
 
 
 def _frames(count: int) -> Any:

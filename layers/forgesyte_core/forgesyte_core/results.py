@@ -52,11 +52,36 @@ def to_jsonable(value: Any) -> Any:
     raise TypeError(f"cannot serialise a {type(value).__name__} in the plugin's result")
 
 
+def reported_error(result: Any) -> str | None:
+    """The error a plugin reported in its result instead of raising, if it did.
+
+    Plugins written for ForgeSyte often catch their own failures and return them: ``{"error": ...}``
+    beside empty output (the Tesseract plugin on an unknown language), ``{"success": false, ...}``, or a
+    pydantic model or dataclass whose ``error`` field is set. Such a result is a failed job, not a
+    completed one with nothing in it. Only the top level is read: a video's frames stay unread.
+    """
+
+    def field(name: str) -> Any:
+        return result.get(name) if isinstance(result, Mapping) else getattr(result, name, None)
+
+    error = field("error")
+    if isinstance(error, Mapping):
+        return str(error.get("message") or error.get("detail") or json.dumps(to_jsonable(error)))
+    if error:
+        return str(to_jsonable(error))
+    if field("success") is False:
+        why = field("message") or field("detail")
+        return str(why) if why else "the plugin reported success: false without saying why"
+    return None
+
+
 def unwrap(result: Any) -> Any:
-    """Strip ForgeSyte's ``{"success": true, "result": ...}`` wrapper; a false success is a failure."""
-    if isinstance(result, Mapping) and "success" in result and ({"result", "error"} & set(result)):
-        if not result["success"]:
-            raise PluginFailed(str(result.get("error") or "the plugin reported success: false"))
+    """A plugin's result, checked and unwrapped: a reported error raises :class:`PluginFailed`, and
+    ForgeSyte's ``{"success": true, "result": ...}`` wrapper is stripped."""
+    error = reported_error(result)
+    if error is not None:
+        raise PluginFailed(f"the plugin reported an error: {error}")
+    if isinstance(result, Mapping) and "success" in result and "result" in result:
         return result.get("result")
     return result
 
