@@ -69,6 +69,19 @@ class MediaFiles:
         encode = ("-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov")
         return ffmpeg_test_source(self.base / "fragmented.mp4", "320x240", 24, 1, *encode)
 
+    def fragmented_as(self, name: str, movflags: str, seconds: int = 4, fragment_s: float = 1.0) -> Path:
+        """A fragmented MP4 as browsers (MediaRecorder), CMAF packagers or cameras write one: 25 fps,
+        noisy enough (about 40 KB a frame) that fragments of ``fragment_s`` outgrow one prefetch."""
+        path = self.base / f"fragmented-{name}.mp4"
+        if not path.exists():
+            ffmpeg(
+                path,
+                *("-f", "lavfi", "-i", "testsrc=size=320x180:rate=25,noise=alls=30:allf=t", "-t", str(seconds)),
+                *("-c:v", "libx264", "-preset", "ultrafast", "-g", "5", "-pix_fmt", "yuv420p"),
+                *("-frag_duration", str(round(fragment_s * 1_000_000)), "-movflags", movflags),
+            )
+        return path
+
     @cached_property
     def quicktime(self) -> Path:
         return ffmpeg_test_source(self.base / "clip.mov", "320x240", 24, 1, "-c:v", "libx264")

@@ -11,7 +11,7 @@ import requests
 
 from tests.helpers import Aws, call_api, upload
 from tests.integration.pipeline import ingest, job, results, run_video, run_work, submit
-from tests.media_factory import MediaFiles
+from tests.media_factory import MediaFiles, needs_ffmpeg
 
 
 def test_video_job_runs_end_to_end(aws: Aws, media: MediaFiles) -> None:
@@ -40,6 +40,17 @@ def test_video_job_runs_end_to_end(aws: Aws, media: MediaFiles) -> None:
     status, _, headers = call_api("GET", f"/v1/jobs/{done['job_id']}/result")
     assert status == 302
     assert f"results/{done['job_id']}.json" in headers["Location"]
+
+
+@needs_ffmpeg
+def test_a_fragmented_mp4_as_browsers_record_it_runs(aws: Aws, media: MediaFiles) -> None:
+    """Safari and Chrome's MediaRecorder write fragmented MP4 with no duration box: it is accepted and runs."""
+    path = media.fragmented_as("recorded", "+empty_moov+default_base_moof+skip_trailer", seconds=2, fragment_s=0.2)
+    done = run_video(aws, path.read_bytes())
+    assert done["status"] == "completed", done
+    assert (done["media"]["fragmented"], done["media"]["frames"], done["media"]["duration"]) == (True, 50, 2.0)
+    assert done["summary"]["frame_count"] == 50
+    assert len(results(aws, done["job_id"])["frames"]) == 50
 
 
 def test_image_job_with_a_pydantic_result(aws: Aws, media: MediaFiles) -> None:
@@ -124,7 +135,7 @@ def test_an_image_uploaded_for_a_video_job_is_rejected(aws: Aws, media: MediaFil
     upload(created, data)
     ingest(aws)
     failed = job(created["job_id"])
-    assert failed["error_message"] == "this job expects a video but the file is a PNG image"
+    assert failed["error_message"].startswith("this job expects a video but the file is a PNG image; upload an MP4")
 
 
 def test_type_and_size_are_enforced_again_on_arrival(aws: Aws, media: MediaFiles) -> None:

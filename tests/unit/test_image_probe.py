@@ -43,7 +43,9 @@ def test_truncated_png_and_jpeg(media: MediaFiles) -> None:
 
 def test_image_for_a_video_job_and_video_for_an_image_job(media: MediaFiles) -> None:
     assert "expects a video but the file is a PNG image" in reason(media.image("png").read_bytes(), "video")
-    assert "expects a image but the file is a MP4 video" in reason(media.mp4v.read_bytes(), "image")
+    assert "expects an image but the file is a MP4 video; upload a PNG, JPEG or WebP image" in reason(
+        media.mp4v.read_bytes(), "image"
+    )
 
 
 def test_pixel_limit(media: MediaFiles) -> None:
@@ -64,3 +66,12 @@ def test_pixel_limit(media: MediaFiles) -> None:
 )
 def test_other_formats_get_a_reason(data: bytes, expected: str) -> None:
     assert expected in reason(data)
+
+
+@pytest.mark.parametrize(
+    ("kind", "told"),
+    [("video", "upload an MP4 or MOV video"), ("image", "upload a PNG, JPEG or WebP image")],
+)
+def test_a_wrong_file_is_told_what_this_job_takes(kind: str, told: str) -> None:
+    for data in (b"GIF89a" + b"\0" * 40, b"hello, this is a text file"):
+        assert told in reason(data, kind)

@@ -56,11 +56,54 @@ def test_hevc_and_quicktime_are_accepted(media: MediaFiles) -> None:
     assert (mov.container, mov.brand, mov.codec) == ("mov", "qt", "h264")
 
 
+FRAGMENTED = {
+    # name: (movflags, what declares the duration when the walk cannot reach the end)
+    "mediarecorder": "+empty_moov+default_base_moof+skip_trailer",  # no mehd, sidx or mfra: the tail's tfdt
+    "cmaf_sidx": "+empty_moov+default_base_moof+global_sidx",
+    "keyframe_fragments": "+frag_keyframe",  # the first fragment in moov, mfra at the end
+}
+
+
 @needs_ffmpeg
-def test_fragmented_mp4_is_refused_with_a_remux_hint(media: MediaFiles) -> None:
-    reason = reject_reason(media.fragmented.read_bytes())
-    assert "fragmented MP4" in reason
+@pytest.mark.parametrize("name", sorted(FRAGMENTED))
+def test_short_fragmented_mp4_is_walked_to_the_end(media: MediaFiles, name: str) -> None:
+    path = media.fragmented_as(f"short-{name}", FRAGMENTED[name], seconds=2, fragment_s=0.2)
+    info, cache = probe_media(FileSource(path), LIMITS)
+    assert (info.codec, info.width, info.height, info.fragmented) == ("h264", 320, 180, True)
+    assert (info.frames, info.duration, info.fps) == (50, 2.0, 25.0)
+    assert cache.requests <= 12
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("name", sorted(FRAGMENTED))
+def test_long_fragmented_mp4_gets_its_duration_from_the_boxes_that_declare_it(media: MediaFiles, name: str) -> None:
+    """150 fragments of about 50 KB: the walk stops at its request budget; mehd, sidx or the last
+    fragment's tfdt give the duration, the fragments read give the frame rate."""
+    path = media.fragmented_as(f"long-{name}", FRAGMENTED[name], seconds=30, fragment_s=0.2)
+    assert path.stat().st_size > 6 * 1024 * 1024  # more than the tail read
+    info, cache = probe_media(FileSource(path), LIMITS)
+    assert (info.frames, info.duration, info.fps) == (750, 30.0, 25.0)
+    assert cache.requests <= 12
+    assert cache.bytes_read <= 4.5 * 1024 * 1024  # the tail read is at most 4 MiB
+
+
+@needs_ffmpeg
+def test_fragmented_mp4_whose_duration_nothing_declares_is_refused_with_a_remux_hint(media: MediaFiles) -> None:
+    data = media.fragmented_as("long-mediarecorder", FRAGMENTED["mediarecorder"], 30, 0.2).read_bytes()
+    padded = data + box("free", bytes(5 * 1024 * 1024))  # the last fragment is out of the tail's reach
+    reason = reject_reason(padded)
+    assert "no box declaring its duration (mehd, sidx, or a last fragment with tfdt)" in reason
     assert "faststart" in reason
+
+
+@needs_ffmpeg
+def test_a_fragment_before_any_moov_is_malformed(media: MediaFiles) -> None:
+    data = media.fragmented.read_bytes()
+    boxes = top_level_boxes(data)
+    ftyp_size = boxes[0][2]
+    moof_at, moof_size = next((offset, size) for kind, offset, size in boxes if kind == "moof")
+    swapped = data[:ftyp_size] + data[moof_at : moof_at + moof_size]
+    assert "without a fragmented 'moov' before it" in reject_reason(swapped)
 
 
 @needs_ffmpeg

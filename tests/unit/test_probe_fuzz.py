@@ -1,7 +1,7 @@
 """The prober on mutated real files: any bytes give a verdict (MediaInfo or InvalidMedia), never a crash.
 
-Hypothesis flips, overwrites, inserts, deletes and truncates bytes of a real MP4 (OpenCV's mp4v) and
-of a PNG and a JPEG, with box sizes and counts as favourite targets.
+Hypothesis flips, overwrites, inserts, deletes and truncates bytes of a real MP4 (OpenCV's mp4v), a
+fragmented MP4 (ffmpeg's), a PNG and a JPEG, with box sizes and counts as favourite targets.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     media = MediaFiles(tmp_path_factory.mktemp("seeds"))
     return {
         "mp4": media.mp4v.read_bytes(),
+        "fragmented_mp4": media.fragmented.read_bytes(),  # ffmpeg: make install adds it
         "png": media.image("png").read_bytes(),
         "jpeg": media.image("jpg").read_bytes(),
     }
@@ -59,7 +60,10 @@ def mutate(data: bytes, mutations: list[tuple[str, int, object]]) -> bytes:
 
 
 @settings(max_examples=CASES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(kind=st.sampled_from(["mp4", "png", "jpeg"]), mutations=st.lists(MUTATION, min_size=1, max_size=6))
+@given(
+    kind=st.sampled_from(["mp4", "fragmented_mp4", "png", "jpeg"]),
+    mutations=st.lists(MUTATION, min_size=1, max_size=6),
+)
 def test_mutated_media_gets_a_verdict_never_a_crash(
     seeds: dict[str, bytes], kind: str, mutations: list[tuple[str, int, object]]
 ) -> None:

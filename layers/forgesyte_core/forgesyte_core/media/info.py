@@ -27,6 +27,7 @@ class MediaInfo:
     fps: float | None = None
     duration: float | None = None
     frames: int | None = None
+    fragmented: bool = False  # fragmented MP4: frames may be estimated from the fragments read
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,8 +4,8 @@ Decisions:
 - ``ftyp`` must come first, with an allowlisted brand; HEIF/AVIF image brands are refused.
 - QuickTime (``qt  ``) and 3GP/3G2 are accepted: same box structure, and the runner's OpenCV/FFmpeg
   decodes them. QuickTime files without ``ftyp`` (pre-2000 writers) are refused.
-- Fragmented MP4 (``mvex`` in moov, ``moof`` boxes) is refused: its duration and frame count are
-  spread over every fragment, which cannot be read in a few requests. The reason says how to remux.
+- Fragmented MP4 (``mvex`` in moov, ``moof`` boxes) is accepted: its fragments are walked while the
+  request budget lasts, and the declared durations fill in the rest (see :mod:`.fragments`).
 - Boxes are skipped by their declared size, so ``moov`` after a large ``mdat`` costs one request to
   reach, not a read of the ``mdat``.
 """
@@ -17,8 +17,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from forgesyte_core.errors import InvalidMedia
+from forgesyte_core.media.fragments import (
+    MAX_MOOF_BYTES,
+    TAIL_BYTES,
+    TrackDefaults,
+    Walk,
+    last_fragment_end,
+    parse_moof,
+    parse_mvex,
+    parse_sidx,
+)
 from forgesyte_core.media.info import MediaInfo
-from forgesyte_core.media.source import RangeCache
+from forgesyte_core.media.source import BudgetSpent, RangeCache
 
 HEAD_BYTES = 32 * 1024
 CHUNK_BYTES = 32 * 1024
@@ -28,6 +38,8 @@ MAX_FTYP_BYTES = 4096
 # (memoryview slices, no copies), so ingest's peak stays near this plus the interpreter.
 MAX_MOOV_BYTES = 32 * 1024 * 1024
 MAX_TOP_LEVEL_BOXES = 256
+# Requests a fragment walk may use before it stops and reads the file's tail instead (of the 12).
+FRAGMENT_WALK_REQUESTS = 9
 MAX_CHILD_BOXES = 20_000
 
 MP4_BRANDS = frozenset(
@@ -99,6 +111,7 @@ REMUX_HINT = "remux it with `ffmpeg -i in.mp4 -c copy -movflags +faststart out.m
 
 @dataclass
 class _Track:
+    track_id: int = 0
     handler: str = ""
     timescale: int = 0
     duration: int = 0
@@ -116,8 +129,13 @@ class _Movie:
     timescale: int = 0
     duration: int = 0
     fragmented: bool = False
+    fragment_duration: int = 0  # ``mehd``, in the movie's timescale; 0 when not declared
+    defaults: dict[int, TrackDefaults] = field(default_factory=dict)
     tracks: list[_Track] = field(default_factory=list)
     box_count: int = 0
+
+    def video_track(self) -> _Track | None:
+        return next((t for t in self.tracks if t.handler == "vide"), None)
 
 
 def is_iso_bmff(head: bytes) -> bool:
@@ -130,9 +148,14 @@ def probe_iso_bmff(cache: RangeCache) -> MediaInfo:
     brand = ""
     container = "mp4"
     movie: _Movie | None = None
+    walk: Walk | None = None
     for count in range(MAX_TOP_LEVEL_BOXES + 1):
         if position >= size:
+            if walk is not None:
+                walk.finished = True
             break
+        if walk is not None and (cache.requests >= FRAGMENT_WALK_REQUESTS or count == MAX_TOP_LEVEL_BOXES):
+            break  # enough fragments read: the rest is estimated (see .fragments)
         if count == MAX_TOP_LEVEL_BOXES:
             raise InvalidMedia(f"more than {MAX_TOP_LEVEL_BOXES} top-level boxes; not a plain MP4")
         if size - position < 8:
@@ -160,16 +183,85 @@ def probe_iso_bmff(cache: RangeCache) -> MediaInfo:
             # Read the next box's header with the moov, saving a request for it.
             payload = cache.view(position + header_len, box_size - header_len + 16)
             movie = _parse_moov(payload[: box_size - header_len])
-            if movie.fragmented:
-                raise InvalidMedia(f"fragmented MP4 is not supported; {REMUX_HINT}")
-        elif box_type in {"moof", "mvex"}:
-            raise InvalidMedia(f"fragmented MP4 is not supported; {REMUX_HINT}")
+            walk = _start_walk(movie)
+        elif box_type in {"moof", "sidx"}:
+            if walk is None:
+                raise InvalidMedia(f"malformed: a fragment's {box_type!r} box without a fragmented 'moov' before it")
+            _read_fragment_box(cache, walk, box_type, position + header_len, box_size - header_len)
         elif box_type not in KNOWN_TOP_LEVEL and not box_type.isprintable():
             raise InvalidMedia(f"malformed: unreadable box type at offset {position}")
         position += box_size
     if movie is None:
         raise InvalidMedia("no 'moov' box: the recording was not finalised or the upload is incomplete")
+    if walk is not None:
+        return _fragmented_info(cache, movie, walk, brand, container)
     return _media_info(movie, brand, container, size)
+
+
+def _start_walk(movie: _Movie) -> Walk | None:
+    if not movie.fragmented:
+        return None
+    track = movie.video_track()
+    if track is None:
+        return None  # _media_info names the tracks there are
+    return Walk(track.track_id, movie.defaults.get(track.track_id, TrackDefaults()))
+
+
+def _read_fragment_box(cache: RangeCache, walk: Walk, box_type: str, offset: int, length: int) -> None:
+    if box_type == "sidx":
+        walk.sidx_seconds += parse_sidx(cache.view(offset, min(length, MAX_MOOF_BYTES)))
+        return
+    if length > MAX_MOOF_BYTES:
+        raise InvalidMedia(f"malformed: a 'moof' box of {length} bytes (more than {MAX_MOOF_BYTES})")
+    walk.add(parse_moof(cache.view(offset, length, prefetch=CHUNK_BYTES), walk.track_id, walk.defaults))
+
+
+def _fragmented_info(cache: RangeCache, movie: _Movie, walk: Walk, brand: str, container: str) -> MediaInfo:
+    """Duration and frames of a fragmented MP4, from what the walk read and the boxes that declare them."""
+    track = movie.video_track()
+    info = _media_info(movie, brand, container, cache.size, require_samples=False)
+    if track is None or not track.timescale:
+        raise InvalidMedia("fragmented MP4 without a video timescale")
+    samples = (track.stsz_count or track.frames) + walk.samples
+    ticks = track.duration + walk.ticks
+    if not samples or not ticks:
+        raise InvalidMedia(f"fragmented MP4 whose first fragments hold no video samples; {REMUX_HINT}")
+    if walk.finished:
+        seconds, frames = ticks / track.timescale, samples
+    else:
+        seconds = _declared_seconds(cache, movie, walk, track.timescale)
+        frames = max(samples, round(seconds * samples * track.timescale / ticks))
+    return MediaInfo(
+        kind="video",
+        container=container,
+        bytes=cache.size,
+        width=info.width,
+        height=info.height,
+        brand=info.brand,
+        codec=info.codec,
+        fps=round(frames / seconds, 3),
+        duration=round(seconds, 3),
+        frames=frames,
+        fragmented=True,
+    )
+
+
+def _declared_seconds(cache: RangeCache, movie: _Movie, walk: Walk, timescale: int) -> float:
+    if movie.fragment_duration and movie.timescale:
+        return movie.fragment_duration / movie.timescale
+    if walk.sidx_seconds:
+        return walk.sidx_seconds
+    start = max(0, cache.size - TAIL_BYTES)
+    try:
+        end = last_fragment_end(cache.read(start, cache.size - start), start, cache.size, walk)
+    except BudgetSpent:
+        end = None
+    if end:
+        return end / timescale
+    raise InvalidMedia(
+        f"fragmented MP4 with more than {walk.fragments} fragments and no box declaring its duration "
+        f"(mehd, sidx, or a last fragment with tfdt); {REMUX_HINT}"
+    )
 
 
 def _box_header(header: bytes | memoryview, offset: int, remaining: int) -> tuple[str, int, int]:
@@ -241,6 +333,7 @@ def _parse_moov(data: memoryview) -> _Movie:
             movie.tracks.append(_parse_trak(body, movie))
         elif box_type == "mvex":
             movie.fragmented = True
+            movie.fragment_duration, movie.defaults = parse_mvex(body)
     return movie
 
 
@@ -249,6 +342,7 @@ def _parse_trak(data: memoryview, movie: _Movie) -> _Track:
     for box_type, body in _children(data, movie):
         if box_type == "tkhd":
             _need(body, 84 if len(body) and body[0] == 0 else 96, "tkhd")
+            track.track_id = struct.unpack(">I", body[12:16] if body[0] == 0 else body[20:24])[0]
             offset = 76 if body[0] == 0 else 88
             width, height = struct.unpack(">II", body[offset : offset + 8])
             track.width, track.height = width / 65536, height / 65536
@@ -310,7 +404,7 @@ def _need(body: memoryview, length: int, name: str) -> None:
         raise InvalidMedia(f"malformed: {name!r} box is too short ({len(body)} bytes)")
 
 
-def _media_info(movie: _Movie, brand: str, container: str, size: int) -> MediaInfo:
+def _media_info(movie: _Movie, brand: str, container: str, size: int, require_samples: bool = True) -> MediaInfo:
     video = [t for t in movie.tracks if t.handler == "vide"]
     if not video:
         kinds = sorted({t.handler for t in movie.tracks if t.handler}) or ["none"]
@@ -328,7 +422,7 @@ def _media_info(movie: _Movie, brand: str, container: str, size: int) -> MediaIn
     frames = track.stsz_count or track.frames
     width = track.coded_width or round(track.width)
     height = track.coded_height or round(track.height)
-    if frames <= 0 or seconds <= 0:
+    if require_samples and (frames <= 0 or seconds <= 0):
         raise InvalidMedia("the video track has no frames")
     if width <= 0 or height <= 0:
         raise InvalidMedia("the video track has no picture size")
@@ -340,7 +434,7 @@ def _media_info(movie: _Movie, brand: str, container: str, size: int) -> MediaIn
         height=height,
         brand=brand.strip(),
         codec=codec,
-        fps=round(frames / seconds, 3),
+        fps=round(frames / seconds, 3) if seconds else None,
         duration=round(seconds, 3),
         frames=frames,
     )

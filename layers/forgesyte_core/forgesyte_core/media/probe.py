@@ -8,13 +8,19 @@ from forgesyte_core.media.info import Limits, MediaInfo
 from forgesyte_core.media.mp4 import HEAD_BYTES, is_iso_bmff, probe_iso_bmff
 from forgesyte_core.media.source import ByteSource, RangeCache, ReadError
 
-# Formats people upload by mistake, named so the reason says what to do.
+# Formats people upload by mistake, named; the reason then says what this job takes.
 _KNOWN_OTHERS = (
-    (b"\x1a\x45\xdf\xa3", "WebM/Matroska is not supported; convert it to MP4 (H.264)"),
-    (b"GIF8", "GIF is not supported; upload PNG, JPEG or WebP"),
+    (b"\x1a\x45\xdf\xa3", "WebM/Matroska is not supported"),
+    (b"GIF8", "GIF is not supported"),
     (b"%PDF", "a PDF document is not an image or a video"),
     (b"PK\x03\x04", "a ZIP archive is not an image or a video"),
 )
+_WHAT_TO_UPLOAD = {
+    "video": "upload an MP4 or MOV video (H.264, HEVC, AV1, VP9 or MPEG-4), or convert it: "
+    "`ffmpeg -i in -c:v libx264 out.mp4`",
+    "image": "upload a PNG, JPEG or WebP image",
+    None: "upload an MP4 or MOV video, or a PNG, JPEG or WebP image",
+}
 
 
 def probe_media(source: ByteSource, limits: Limits, expected_kind: str | None = None) -> tuple[MediaInfo, RangeCache]:
@@ -28,16 +34,20 @@ def probe_media(source: ByteSource, limits: Limits, expected_kind: str | None = 
     if cache.size > limits.max_bytes:
         raise InvalidMedia(f"the file is {cache.size} bytes; the limit is {limits.max_bytes}")
     try:
-        info = _sniff_and_probe(cache)
+        info = _sniff_and_probe(cache, _WHAT_TO_UPLOAD.get(expected_kind, _WHAT_TO_UPLOAD[None]))
     except ReadError as exc:
         raise InvalidMedia(f"could not read the file: {exc}") from None
     if expected_kind and info.kind != expected_kind:
-        raise InvalidMedia(f"this job expects a {expected_kind} but the file is a {info.container.upper()} {info.kind}")
+        article = "an" if expected_kind[0] in "aeiou" else "a"
+        raise InvalidMedia(
+            f"this job expects {article} {expected_kind} but the file is a {info.container.upper()} {info.kind}; "
+            f"{_WHAT_TO_UPLOAD.get(expected_kind, _WHAT_TO_UPLOAD[None])}, or submit it as a {info.kind} job"
+        )
     _check_limits(info, limits)
     return info, cache
 
 
-def _sniff_and_probe(cache: RangeCache) -> MediaInfo:
+def _sniff_and_probe(cache: RangeCache, what_to_upload: str) -> MediaInfo:
     head = cache.read(0, 16, prefetch=HEAD_BYTES)
     if is_iso_bmff(head):
         return probe_iso_bmff(cache)
@@ -45,13 +55,13 @@ def _sniff_and_probe(cache: RangeCache) -> MediaInfo:
     if container:
         return probe_image(cache, container)
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        raise InvalidMedia("AVI is not supported; convert it to MP4 (H.264)")
+        raise InvalidMedia(f"AVI is not supported; {what_to_upload}")
     for magic, reason in _KNOWN_OTHERS:
         if head.startswith(magic):
-            raise InvalidMedia(reason)
+            raise InvalidMedia(f"{reason}; {what_to_upload}")
     if len(head) >= 8 and head[4:8] in {b"moov", b"mdat", b"wide", b"free"}:
         raise InvalidMedia("QuickTime file without an 'ftyp' box; re-save it as MP4")
-    raise InvalidMedia(f"unrecognised file format (first bytes {head[:8].hex()}); upload MP4, PNG, JPEG or WebP")
+    raise InvalidMedia(f"unrecognised file format (first bytes {head[:8].hex()}); {what_to_upload}")
 
 
 def _check_limits(info: MediaInfo, limits: Limits) -> None:

@@ -50,6 +50,10 @@ class ReadError(Exception):
     pass
 
 
+class BudgetSpent(ReadError):
+    """The probe's request budget is used up (the file is not unreadable)."""
+
+
 JOIN_LIMIT = 1024 * 1024
 
 
@@ -90,7 +94,7 @@ class RangeCache:
 
     def _fetch(self, start: int, stop: int) -> bytes:
         if self.requests >= self._max_requests:
-            raise ReadError(f"more than {self._max_requests} ranged reads needed")
+            raise BudgetSpent(f"more than {self._max_requests} ranged reads needed")
         data = self.source.read(start, stop - start)
         self.requests += 1
         self.bytes_read += len(data)
