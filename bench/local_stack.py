@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from forgesyte_dev.local.client import ApiClient
+from forgesyte_dev.client import ApiClient
 from forgesyte_dev.local.stack import LocalStack, StackConfig
 from forgesyte_dev.synthetic import crossing_scene
 

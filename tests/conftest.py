@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,10 @@ import pytest
 
 from tests import media_factory
 from tests.helpers import ROOT, Aws
+
+# The fixture plugins (frame-counter, text-reader, crasher, broken) are hidden from users; the tests,
+# and the local stacks and workers they start, see them.
+os.environ["FORGESYTE_TEST_PLUGINS"] = "1"
 
 for function_dir in sorted((ROOT / "functions").iterdir()):
     if function_dir.is_dir() and str(function_dir) not in sys.path:

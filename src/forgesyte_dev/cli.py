@@ -4,45 +4,102 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from forgesyte_dev import catalog_build, plugins_cmd, probe_cmd
 
+ENV_API_URL, ENV_API_KEY = "FORGESYTE_API_URL", "FORGESYTE_API_KEY"
+
+EPILOG = f"""\
+Commands that talk to an API use the local stack `forgesyte dev` runs, unless --api or ${ENV_API_URL}
+names a deployed one (its key: --api-key or ${ENV_API_KEY}). `forgesyte COMMAND --help` says more.
+
+  forgesyte dev                                   # terminal 1: the local stack
+  forgesyte submit clip.mp4 --plugin motion-tracker --tool video_track --wait
+  forgesyte jobs --status failed
+"""
+
+
+def _version() -> str:
+    try:
+        return version("forgesyte-dev")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
 
 def _remote(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--api", help="a deployed API's base URL (default: the running local stack)")
-    parser.add_argument("--api-key", help="its API key")
+    parser.add_argument(
+        "--api",
+        default=os.environ.get(ENV_API_URL),
+        metavar="URL",
+        help=f"a deployed API's base URL (the ApiUrl output) [${ENV_API_URL}; default: the running local stack]",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get(ENV_API_KEY),
+        metavar="KEY",
+        help=f"that API's key (aws apigateway get-api-key --include-value ...) [${ENV_API_KEY}]",
+    )
+    parser.add_argument("--json", action="store_true", help="print the API's JSON instead of a table (for scripts)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="forgesyte", description="ForgeSyte Serverless: local stack and tools")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    probe = commands.add_parser("probe", help="validate media files as the ingest function does; one JSON line each")
-    probe.add_argument("files", nargs="+")
-    probe.add_argument("--expect", choices=["video", "image"], help="the job type the files must fit")
-
-    catalog = commands.add_parser(
-        "catalog", help="print the shipped plugins' catalog, built from their installed entry points"
+    parser = argparse.ArgumentParser(
+        prog="forgesyte",
+        description="ForgeSyte Serverless: run vision plugins on videos and images, locally or on AWS.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    catalog.add_argument("--write", action="store_true", help="write it into the layer package")
-    catalog.add_argument("--check", action="store_true", help="exit 1 if the packaged catalog is stale")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    plugins = commands.add_parser("plugins", help="installed plugins, tools and load status (--remote: the API's)")
-    plugins.add_argument("--json", action="store_true")
-    plugins.add_argument("--remote", action="store_true", help="list the catalog a stack or deployed API serves")
+    submit = commands.add_parser("submit", help="submit a file, upload it, and (--wait) follow the job")
+    submit.add_argument("file", type=Path, help="a video (MP4, MOV, 3GP) or image (PNG, JPEG, WebP)")
+    submit.add_argument("--plugin", required=True, help="plugin id (see `forgesyte plugins --remote`)")
+    submit.add_argument("--tool", required=True, help="one of the plugin's tools")
+    submit.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a tool option; JSON values keep their type (conf=0.4, classes=[0,2]); repeat for more",
+    )
+    submit.add_argument("--wait", action="store_true", help="follow the job to its end and save its results")
+    submit.add_argument("--out", type=Path, help="where --wait saves the results JSON (default: beside the file)")
+    _remote(submit)
+
+    jobs = commands.add_parser("jobs", help="list your jobs, newest first")
+    jobs.add_argument(
+        "--status",
+        choices=["pending", "queued", "running", "completed", "failed", "cancelled"],
+        help="only jobs in this status",
+    )
+    jobs.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    _remote(jobs)
+    job = commands.add_parser("job", help="show one job: status, progress, error, media, results link")
+    job.add_argument("job_id")
+    _remote(job)
+    cancel = commands.add_parser("cancel", help="cancel a pending, queued or running job")
+    cancel.add_argument("job_id")
+    _remote(cancel)
+
+    plugins = commands.add_parser("plugins", help="plugins and tools installed here (--remote: what an API serves)")
+    plugins.add_argument("--remote", action="store_true", help="list the catalog the local stack or --api serves")
     _remote(plugins)
 
-    dev = commands.add_parser("dev", help="run the embedded local stack until Ctrl-C")
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=8000, help="API port (0: any free port)")
-    dev.add_argument("--workers", type=int, default=2, help="runner worker processes")
-    dev.add_argument("--moto-url", help="attach to a running moto server (keeps jobs across restarts)")
-    dev.add_argument("--api-key", default="local-dev-key")
+    dev = commands.add_parser("dev", help="run the embedded local stack until Ctrl-C (needs forgesyte-dev[local])")
+    dev.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    dev.add_argument("--port", type=int, default=8000, help="API port; 0 picks a free one (default 8000)")
+    dev.add_argument("--workers", type=int, default=2, help="runner worker processes (default 2)")
+    dev.add_argument("--moto-url", metavar="URL", help="attach to a running moto server (keeps jobs across restarts)")
+    dev.add_argument("--api-key", default="local-dev-key", help="the key the local API accepts (default local-dev-key)")
     dev.add_argument(
         "--batch-image",
+        metavar="IMAGE",
         help="run Batch jobs in this image with podman, as AWS Batch would (make images builds "
         "localhost/forgesyte-runner:batch-cpu)",
     )
@@ -52,51 +109,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="also serve `sam local invoke`/`start-api` on podman: Docker API socket, moto on the container bridge",
     )
 
-    submit = commands.add_parser("submit", help="submit a file, upload it, and follow the job")
-    submit.add_argument("file", type=Path)
-    submit.add_argument("--plugin", required=True)
-    submit.add_argument("--tool", required=True)
-    submit.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
-    submit.add_argument("--wait", action="store_true", help="follow the job and save its results")
-    submit.add_argument("--out", type=Path, help="where to save the results JSON")
-    _remote(submit)
-
-    jobs = commands.add_parser("jobs", help="list jobs")
-    jobs.add_argument("--status")
-    jobs.add_argument("--limit", type=int, default=20)
-    _remote(jobs)
-    for name, text in (("job", "show one job"), ("cancel", "cancel a job")):
-        sub = commands.add_parser(name, help=text)
-        sub.add_argument("job_id")
-        _remote(sub)
-
-    demo = commands.add_parser("demo", help="run the main job end to end on an in-process stack")
+    demo = commands.add_parser("demo", help="run the main job end to end on an in-process stack, with pictures")
     demo.add_argument("--video", type=Path, help="your own video instead of the synthetic one")
-    demo.add_argument("--out", type=Path, default=Path("demo-output"))
-    demo.add_argument("--plugin", default="motion-tracker")
-    demo.add_argument("--tool", default="video_track")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (default demo-output)")
+    demo.add_argument("--plugin", default="motion-tracker", help="plugin id (default motion-tracker)")
+    demo.add_argument("--tool", default="video_track", help="tool (default video_track)")
+
+    probe = commands.add_parser("probe", help="validate media files as ingest does; one JSON line each")
+    probe.add_argument("files", nargs="+", help="files to probe")
+    probe.add_argument("--expect", choices=["video", "image"], help="the job type the files must fit")
+
+    catalog = commands.add_parser("catalog", help="the shipped plugins' catalog, from their installed entry points")
+    catalog.add_argument("--write", action="store_true", help="write it into the layer package")
+    catalog.add_argument("--check", action="store_true", help="exit 1 if the packaged catalog is stale")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     if args.command == "probe":
         return probe_cmd.run(args.files, args.expect, sys.stdout)
     if args.command == "catalog":
         return _catalog(args)
     if args.command == "plugins" and not args.remote:
         return plugins_cmd.run(args.json, sys.stdout)
-    if args.command == "demo":
-        from forgesyte_dev.local.demo import run_demo
+    if args.command in ("dev", "demo"):
+        return _local(args)
+    return _remote_command(args)
 
-        return run_demo(args.video, args.out, args.plugin, args.tool)
-    if args.command == "dev":
+
+def _local(args: argparse.Namespace) -> int:
+    from forgesyte_dev.project import NoProject
+
+    try:
+        if args.command == "demo":
+            from forgesyte_dev.local.demo import run_demo
+
+            return run_demo(args.video, args.out, args.plugin, args.tool)
         from forgesyte_dev.local import commands
 
         return commands.dev(
             args.host, args.port, args.workers, args.moto_url, args.api_key, args.batch_image, args.sam_local
         )
-    return _remote_command(args)
+    except ModuleNotFoundError as exc:
+        print(
+            f"forgesyte: {args.command} needs the local stack's packages ({exc.name} is missing): "
+            "pip install 'forgesyte-dev[local]'",
+            file=sys.stderr,
+        )
+        return 1
+    except NoProject as exc:
+        print(f"forgesyte: {exc}", file=sys.stderr)
+        return 1
 
 
 def _catalog(args: argparse.Namespace) -> int:
@@ -114,22 +182,12 @@ def _catalog(args: argparse.Namespace) -> int:
 
 
 def _remote_command(args: argparse.Namespace) -> int:
-    from forgesyte_dev.local import commands
-    from forgesyte_dev.local.client import ApiError
+    from forgesyte_dev import remote_cmd
+    from forgesyte_dev.client import ApiError
 
     try:
-        client = commands.client_for(args.api, args.api_key)
-        if args.command == "submit":
-            options = commands.parse_options(args.option)
-            return commands.submit(client, args.file, args.plugin, args.tool, options, args.wait, args.out, sys.stdout)
-        if args.command == "jobs":
-            query = {"limit": str(args.limit), **({"status": args.status} if args.status else {})}
-            return commands.show(client.request("GET", "/v1/jobs", params=query), sys.stdout)
-        if args.command == "job":
-            return commands.show(client.job(args.job_id), sys.stdout)
-        if args.command == "cancel":
-            return commands.show(client.request("POST", f"/v1/jobs/{args.job_id}/cancel"), sys.stdout)
-        return commands.show(client.request("GET", "/v1/plugins"), sys.stdout)
+        client = remote_cmd.client_for(args.api, args.api_key)
+        return remote_cmd.run(client, args, sys.stdout)
     except ApiError as exc:
         print(f"forgesyte: {exc.detail}", file=sys.stderr)
         return 1

@@ -30,6 +30,12 @@ def describe(registry: PluginRegistry) -> list[dict[str, Any]]:
 
 def run(as_json: bool, out: TextIO) -> int:
     rows = describe(PluginRegistry(get_settings().plugin_allowlist))
+    if not rows and not as_json:
+        out.write(
+            "no ForgeSyte plugins installed here: pip install one (its distribution registers a "
+            "'forgesyte.plugins' entry point), or list a stack's with --remote\n"
+        )
+        return 0
     if as_json:
         out.write(json.dumps(rows, indent=2) + "\n")
     else:

@@ -13,8 +13,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: repository tools (images, lock) work there
 ACCOUNT = "123456789012"
 
 
@@ -38,7 +37,12 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
 _CfnLoader.add_multi_constructor("!", _tag)
 
 
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+def load_template(path: Path | None = None) -> dict[str, Any]:
+    """template.yaml of the project `forgesyte` runs in (see :mod:`forgesyte_dev.project`)."""
+    if path is None:
+        from forgesyte_dev.project import project_dir
+
+        path = project_dir() / "template.yaml"
     data: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - safe loader subclass
     return data
 

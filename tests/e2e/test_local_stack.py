@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from forgesyte_dev import cli
-from forgesyte_dev.local.client import ApiClient, ApiError
+from forgesyte_dev.client import ApiClient, ApiError
 from forgesyte_dev.local.stack import LocalStack
 from forgesyte_dev.synthetic import crossing_scene
 from tests.e2e.conftest import stack_config
@@ -99,7 +99,7 @@ def test_a_rejected_file_ends_failed_with_its_reason(stack: LocalStack, tmp_path
     failed = wait_for(api, created["job_id"], TERMINAL)
     assert failed["status"] == "failed"
     assert failed["error_code"] == "invalid_media"
-    assert failed["error_message"] == "a PDF document is not an image or a video"
+    assert failed["error_message"].startswith("a PDF document is not an image or a video; upload an MP4")
 
 
 def test_two_jobs_at_once_both_complete(stack: LocalStack, video: Path) -> None:
@@ -132,42 +132,39 @@ def test_gpu_tools_run_on_the_local_batch_stand_in(stack: LocalStack, video: Pat
 
 
 def test_cli_commands_against_the_stack(
-    stack: LocalStack, video: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    stack: LocalStack, video: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    remote = ["--api", stack.info["api_url"], "--api-key", stack.info["api_key"]]
+    # The deployed-API way: the address and key from the environment, no flags.
+    monkeypatch.setenv("FORGESYTE_API_URL", stack.info["api_url"])
+    monkeypatch.setenv("FORGESYTE_API_KEY", stack.info["api_key"])
     out = tmp_path / "results.json"
-    assert (
-        cli.main(
-            [
-                "submit",
-                str(video),
-                "--plugin",
-                "frame-counter",
-                "--tool",
-                "count_frames",
-                "--option",
-                "label=cube",
-                "--wait",
-                "--out",
-                str(out),
-                *remote,
-            ]
-        )
-        == 0
-    )
-    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    submit = ["submit", str(video), "--plugin", "frame-counter", "--tool", "count_frames", "--option", "label=cube"]
+    assert cli.main([*submit, "--wait", "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out.strip().splitlines()[-1])
     assert printed["summary"]["classes"] == ["cube"]
     assert json.loads(out.read_text())["total_frames"] == 90
-    assert cli.main(["job", printed["job_id"], *remote]) == 0
+    # Not a terminal: progress is plain lines with rate and ETA, never carriage-return redraws.
+    assert "\r" not in captured.err
+    assert "upload scene.mp4: 100%" in captured.err
+    assert f"job {printed['job_id'][:8]}: completed 100%" in captured.err
+    assert cli.main(["job", printed["job_id"], "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "completed"
-    assert cli.main(["jobs", "--status", "completed", *remote]) == 0
-    assert printed["job_id"] in capsys.readouterr().out
-    assert cli.main(["cancel", printed["job_id"], *remote]) == 1
+    assert cli.main(["job", printed["job_id"]]) == 0
+    shown = capsys.readouterr().out
+    assert "status" in shown
+    assert "completed" in shown
+    assert "count_frames" in shown
+    assert cli.main(["jobs", "--status", "completed"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[0].split() == ["JOB", "STATUS", "%", "PLUGIN", "TOOL", "CREATED", "ERROR"]
+    assert any(line.startswith(printed["job_id"]) and "completed" in line for line in listing[1:])
+    assert cli.main(["cancel", printed["job_id"]]) == 1
     assert "is completed" in capsys.readouterr().err
-    assert cli.main(["plugins", "--remote", *remote]) == 0
+    assert cli.main(["plugins", "--remote"]) == 0
     assert "motion-tracker" in capsys.readouterr().out
-    assert cli.main(["jobs", "--api", stack.info["api_url"], "--api-key", "wrong"]) == 1
-    assert "Forbidden" in capsys.readouterr().err
+    assert cli.main(["jobs", "--api-key", "wrong"]) == 1
+    assert "check the API key" in capsys.readouterr().err
 
 
 def test_env_json_points_sam_local_invoke_at_the_moto_server(stack: LocalStack) -> None:

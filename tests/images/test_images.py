@@ -18,7 +18,7 @@ import pytest
 
 from forgesyte_core.catalog import PACKAGED_CATALOG
 from forgesyte_dev import images
-from forgesyte_dev.local.client import ApiClient
+from forgesyte_dev.client import ApiClient
 from forgesyte_dev.local.stack import LocalStack
 from forgesyte_dev.synthetic import crossing_scene
 from forgesyte_dev.text_lines import rendered_lines

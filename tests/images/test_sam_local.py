@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from forgesyte_dev import images
+from forgesyte_dev.client import ApiClient
 from forgesyte_dev.local import sam_local
-from forgesyte_dev.local.client import ApiClient
 from forgesyte_dev.local.stack import LocalStack, StackConfig
 from forgesyte_dev.synthetic import crossing_scene
 from tests.helpers import EVENTS, ROOT

@@ -7,7 +7,7 @@ from importlib.metadata import EntryPoint, entry_points
 import pytest
 
 from forgesyte_core.errors import PluginLoadError
-from forgesyte_core.plugins import GROUP, PluginRegistry
+from forgesyte_core.plugins import GROUP, TEST_GROUP, PluginRegistry
 
 
 def test_installed_test_plugins_are_discovered_and_loaded() -> None:
@@ -35,7 +35,7 @@ def test_allowlist_hides_other_plugins() -> None:
 
 
 def test_two_distributions_claiming_one_id_are_named() -> None:
-    real = next(ep for ep in entry_points(group=GROUP) if ep.name == "text-reader")
+    real = next(ep for ep in entry_points(group=TEST_GROUP) if ep.name == "text-reader")
     impostor = EntryPoint("text-reader", "forgesyte_test_plugins.crasher.plugin:Plugin", GROUP)
     registry = PluginRegistry(discover=lambda: [real, impostor])
     with pytest.raises(PluginLoadError, match="claimed by more than one distribution: forgesyte-test-plugins, unknown"):

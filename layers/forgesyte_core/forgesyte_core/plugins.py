@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import json
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -25,6 +26,16 @@ from forgesyte_core.errors import PluginLoadError
 log = logging.getLogger(__name__)
 
 GROUP = "forgesyte.plugins"
+# This project's own test fixtures (a crasher, a plugin that breaks the contract): discovered only
+# when FORGESYTE_TEST_PLUGINS=1 (tests/conftest.py sets it), so no user ever sees them.
+TEST_GROUP = "forgesyte.test_plugins"
+
+
+def installed_entry_points() -> list[EntryPoint]:
+    found = list(entry_points(group=GROUP))
+    if os.environ.get("FORGESYTE_TEST_PLUGINS") == "1":
+        found += entry_points(group=TEST_GROUP)
+    return found
 
 
 @dataclass
@@ -92,7 +103,7 @@ class PluginRegistry:
         discover: Callable[[], Iterable[EntryPoint]] | None = None,
     ) -> None:
         self._allowlist = frozenset(allowlist)
-        self._discover = discover or (lambda: entry_points(group=GROUP))
+        self._discover = discover or installed_entry_points
         self._records: dict[str, PluginRecord] | None = None
         self._duplicates: dict[str, list[str]] = {}
         self._lock = threading.RLock()  # discovery and loading happen once, whichever thread asks first

@@ -1,33 +1,9 @@
-"""The ``forgesyte`` commands that talk to a stack: dev, submit, jobs, job, cancel, remote plugins."""
+"""``forgesyte dev``: the embedded local stack, until Ctrl-C."""
 
 from __future__ import annotations
 
-import json
 import signal
-import sys
 import threading
-from pathlib import Path
-from typing import Any, TextIO
-
-from forgesyte_dev.local.client import ApiClient, ApiError, progress_bar
-
-
-def client_for(api: str | None, api_key: str | None) -> ApiClient:
-    return ApiClient(api, api_key) if api else ApiClient.from_stack()
-
-
-def parse_options(pairs: list[str]) -> dict[str, Any]:
-    """``k=v`` pairs; values that parse as JSON (numbers, true, lists) keep their type."""
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ApiError(0, f"--option takes key=value, got {pair!r}")
-        try:
-            options[key] = json.loads(value)
-        except ValueError:
-            options[key] = value
-    return options
 
 
 def dev(
@@ -42,10 +18,14 @@ def dev(
     from forgesyte_core.observability import logger
     from forgesyte_dev.local import sam_local as sam
     from forgesyte_dev.local.stack import LocalStack, StackConfig
+    from forgesyte_dev.project import project_dir
 
     containers = sam.prepare() if sam_local else None
 
+    project = project_dir()
     config = StackConfig(
+        state_dir=project / ".local-stack",
+        env_json=project / "env.json",
         host=host,
         api_port=port,
         moto_url=moto_url,
@@ -71,41 +51,4 @@ def dev(
         stack.stop()
         if containers is not None:
             containers.close()
-    return 0
-
-
-def submit(
-    client: ApiClient,
-    path: Path,
-    plugin: str,
-    tool: str,
-    options: dict[str, Any],
-    wait: bool,
-    out_file: Path | None,
-    out: TextIO,
-) -> int:
-    created = client.submit(path, plugin, tool, options)
-    out.write(f"job {created['job_id']} created\n")
-    client.upload(created, path, progress_bar(f"upload {path.name}", sys.stderr))
-    if not wait:
-        out.write(f"uploaded; follow it with `forgesyte job {created['job_id']}`\n")
-        return 0
-
-    def show(job: dict[str, Any]) -> None:
-        sys.stderr.write(f"\r{job['status']:<10} {job['progress']:3d}%")
-        sys.stderr.flush()
-
-    job = client.wait(created["job_id"], show)
-    sys.stderr.write("\n")
-    if job["status"] != "completed":
-        out.write(f"job {job['job_id']} {job['status']}: {job.get('error_code')}: {job.get('error_message')}\n")
-        return 1
-    target = out_file or path.with_name(f"{path.stem}.{job['job_id'][:8]}.results.json")
-    target.write_text(json.dumps(client.results(job)))
-    out.write(json.dumps({"job_id": job["job_id"], "summary": job["summary"], "results": str(target)}) + "\n")
-    return 0
-
-
-def show(data: Any, out: TextIO) -> int:
-    out.write(json.dumps(data, indent=2) + "\n")
     return 0

@@ -11,22 +11,13 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
+from forgesyte_dev.client import ApiClient
 from forgesyte_dev.local.annotate import annotate
-from forgesyte_dev.local.client import ApiClient, progress_bar
 from forgesyte_dev.local.stack import LocalStack, StackConfig
+from forgesyte_dev.progress import JobProgress, progress
 from forgesyte_dev.synthetic import crossing_scene
-
-
-def show_job(out: TextIO) -> Any:
-    def update(job: dict[str, Any]) -> None:
-        out.write(f"\rjob {job['job_id'][:8]} {job['status']:<10} {job['progress']:3d}%")
-        if job["status"] in ("completed", "failed", "cancelled"):
-            out.write("\n")
-        out.flush()
-
-    return update
 
 
 def run_demo(
@@ -56,8 +47,8 @@ def run_demo(
         client = ApiClient(stack.info["api_url"], stack.info["api_key"])
         began = time.perf_counter()
         created = client.submit(video, plugin, tool, {})
-        client.upload(created, video, progress_bar(f"upload {video.name}", out))
-        job = client.wait(created["job_id"], show_job(out))
+        client.upload(created, video, progress(f"upload {video.name}", stream=out))
+        job = client.wait(created["job_id"], JobProgress(created["job_id"], out))
         elapsed = time.perf_counter() - began
         if job["status"] != "completed":
             out.write(f"the job ended {job['status']}: {job.get('error_message')}\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -13,8 +12,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import requests
-
-from forgesyte_dev.template import ROOT
 
 TERMINAL = {"completed", "failed", "cancelled"}
 CONTENT_TYPES = {
@@ -27,7 +24,6 @@ CONTENT_TYPES = {
     ".jpeg": "image/jpeg",
     ".webp": "image/webp",
 }
-STATE_FILE = ROOT / ".local-stack" / "stack.json"
 
 
 class ApiError(Exception):
@@ -90,18 +86,6 @@ class MultipartUpload:
         return out
 
 
-def progress_bar(label: str, stream: IO[str] = sys.stderr) -> Callable[[int, int], None]:
-    def show(done: int, total: int) -> None:
-        fraction = done / total if total else 1.0
-        filled = int(30 * fraction)
-        stream.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%}")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
-
-    return show
-
-
 @dataclass
 class ApiClient:
     base_url: str
@@ -109,27 +93,39 @@ class ApiClient:
     timeout: float = 30.0
 
     @classmethod
-    def from_stack(cls, state_file: Path = STATE_FILE) -> ApiClient:
+    def from_stack(cls, state_file: Path | None = None) -> ApiClient:
+        """The local stack `forgesyte dev` is running for this project."""
+        from forgesyte_dev.project import NoProject, state_dir
+
+        try:
+            state_file = state_file or state_dir() / "stack.json"
+        except NoProject as exc:
+            raise ApiError(0, f"{exc}; or name a deployed API with --api or $FORGESYTE_API_URL") from None
         if not state_file.is_file():
-            raise ApiError(0, "no local stack is running (start one with `forgesyte dev`), or pass --api and --api-key")
+            raise ApiError(
+                0,
+                "no local stack is running: start one with `forgesyte dev` in another terminal, "
+                "or name a deployed API with --api and --api-key ($FORGESYTE_API_URL, $FORGESYTE_API_KEY)",
+            )
         state = json.loads(state_file.read_text())
         return cls(state["api_url"], state["api_key"])
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"X-API-Key": self.api_key} if self.api_key else {}
-        response = requests.request(
-            method,
-            self.base_url.rstrip("/") + path,
-            headers=headers,
-            timeout=self.timeout,
-            allow_redirects=False,
-            **kwargs,
-        )
+        url = self.base_url.rstrip("/") + path
+        try:
+            response = requests.request(
+                method, url, headers=headers, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
+        except requests.ConnectionError:
+            raise ApiError(0, f"cannot reach {self.base_url}: is the stack running and the URL right?") from None
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail") or response.json().get("message") or response.text
             except ValueError:
                 detail = response.text
+            if response.status_code in (401, 403):
+                detail = f"{detail} (check the API key: --api-key or $FORGESYTE_API_KEY)"
             raise ApiError(response.status_code, str(detail))
         return (
             response.json()

@@ -1,0 +1,134 @@
+"""The ``forgesyte`` commands that talk to a job API, local or deployed: submit, jobs, job, cancel,
+plugins --remote. Tables for people, ``--json`` for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from forgesyte_dev.client import ApiClient, ApiError
+from forgesyte_dev.progress import JobProgress, progress
+from forgesyte_dev.tables import record, table
+
+JOB_COLUMNS = [
+    ("job_id", "job"),
+    ("status", "status"),
+    ("progress", "%"),
+    ("plugin_id", "plugin"),
+    ("tool", "tool"),
+    ("created_at", "created"),
+    ("error_code", "error"),
+]
+JOB_FIELDS = [
+    "job_id",
+    "status",
+    "progress",
+    "plugin_id",
+    "tool",
+    "job_type",
+    "error_code",
+    "error_message",
+    "media",
+    "compute",
+    "attempt",
+    "summary",
+    "created_at",
+    "updated_at",
+    "result_url",
+]
+
+
+def client_for(api: str | None, api_key: str | None) -> ApiClient:
+    return ApiClient(api, api_key) if api else ApiClient.from_stack()
+
+
+def parse_options(pairs: list[str]) -> dict[str, Any]:
+    """``k=v`` pairs; values that parse as JSON (numbers, true, lists) keep their type."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ApiError(0, f"--option takes KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = json.loads(value)
+        except ValueError:
+            options[key] = value
+    return options
+
+
+def run(client: ApiClient, args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "submit":
+        return submit(client, args.file, args.plugin, args.tool, parse_options(args.option), args, out)
+    if args.command == "jobs":
+        query = {"limit": str(args.limit), **({"status": args.status} if args.status else {})}
+        listing = client.request("GET", "/v1/jobs", params=query)
+        return show(listing, args.json, out, lambda: table(listing["jobs"], JOB_COLUMNS))
+    if args.command in ("job", "cancel"):
+        method, path = (
+            ("GET", f"/v1/jobs/{args.job_id}") if args.command == "job" else ("POST", f"/v1/jobs/{args.job_id}/cancel")
+        )
+        found = client.request(method, path)
+        return show(found, args.json, out, lambda: record(found, JOB_FIELDS))
+    catalog = client.request("GET", "/v1/plugins")
+    return show(catalog, args.json, out, lambda: table(plugin_rows(catalog), PLUGIN_COLUMNS))
+
+
+PLUGIN_COLUMNS = [("id", "plugin"), ("version", "version"), ("tools", "tools"), ("unavailable", "unavailable")]
+
+
+def plugin_rows(catalog: dict[str, Any]) -> list[dict[str, Any]]:
+    """The API's listing: each plugin's tools, and those the image cannot run as built (with why)."""
+    return [
+        {
+            "id": plugin["id"],
+            "version": plugin.get("version"),
+            "tools": plugin.get("tools", []),
+            "unavailable": "; ".join(f"{tool}: {why}" for tool, why in (plugin.get("unavailable_tools") or {}).items()),
+        }
+        for plugin in catalog.get("plugins", [])
+    ]
+
+
+def show(data: Any, as_json: bool, out: TextIO, render: Any) -> int:
+    out.write(json.dumps(data, indent=2) + "\n" if as_json else render())
+    return 0
+
+
+def submit(
+    client: ApiClient,
+    path: Path,
+    plugin: str,
+    tool: str,
+    options: dict[str, Any],
+    args: argparse.Namespace,
+    out: TextIO,
+) -> int:
+    if not path.is_file():
+        raise ApiError(0, f"{path} is not a file")
+    created = client.submit(path, plugin, tool, options)
+    if not args.json:
+        out.write(f"job {created['job_id']} created\n")
+    client.upload(created, path, progress(f"upload {path.name}"))
+    if not args.wait:
+        if args.json:
+            out.write(json.dumps({"job_id": created["job_id"], "status": "uploaded"}) + "\n")
+        else:
+            out.write(f"uploaded; follow it with `forgesyte job {created['job_id']}`\n")
+        return 0
+    job = client.wait(created["job_id"], JobProgress(created["job_id"], sys.stderr))
+    if job["status"] != "completed":
+        if args.json:
+            out.write(json.dumps(job) + "\n")
+        else:
+            out.write(f"job {job['job_id']} {job['status']}: {job.get('error_code')}: {job.get('error_message')}\n")
+        return 1
+    target = args.out or path.with_name(f"{path.stem}.{job['job_id'][:8]}.results.json")
+    target.write_text(json.dumps(client.results(job)))
+    if args.json:
+        out.write(json.dumps({"job_id": job["job_id"], "summary": job["summary"], "results": str(target)}) + "\n")
+    else:
+        out.write(record({**job, "results": str(target)}, ["job_id", "status", "summary", "results"]))
+    return 0
