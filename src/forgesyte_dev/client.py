@@ -170,6 +170,11 @@ class ApiClient:
                 return job
             time.sleep(interval)
 
+    def download(self, url: str) -> bytes:
+        response = requests.get(url, timeout=self.timeout)
+        response.raise_for_status()
+        return response.content
+
     def results(self, job: dict[str, Any]) -> dict[str, Any]:
         response = requests.get(job["result_url"], timeout=self.timeout)
         response.raise_for_status()

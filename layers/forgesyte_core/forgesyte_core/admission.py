@@ -84,6 +84,12 @@ class Admission:
                 f"tool '{request.tool}' of plugin '{request.plugin_id}' does not take {job_type} input"
                 f" (it takes {accepted})"
             )
+        render = request.options.get("render", False)
+        if not isinstance(render, bool) or (render and job_type != JobType.VIDEO):
+            raise Unprocessable(
+                "options.render must be true or false, and draws pictures of video tools' tracks only "
+                f"(this is a {job_type} job)"
+            )
         if request.content_type not in CONTENT_TYPES[job_type]:
             allowed = ", ".join(sorted(CONTENT_TYPES[job_type]))
             raise Unprocessable(

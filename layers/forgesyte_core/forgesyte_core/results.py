@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import Enum
 from pathlib import Path
 from typing import IO, Any
@@ -126,8 +126,11 @@ class Summary:
         }
 
 
-def write_video_results(out: IO[str], header: dict[str, Any], result: Any) -> Summary:
-    """``{...header, ...result keys, "frames": [...]}``; frames streamed last, one at a time."""
+def write_video_results(
+    out: IO[str], header: dict[str, Any], result: Any, on_frame: Callable[[Mapping[str, Any]], None] | None = None
+) -> Summary:
+    """``{...header, ...result keys, "frames": [...]}``; frames streamed last, one at a time (each also
+    handed to ``on_frame``)."""
     body = _as_mapping(unwrap(result))
     frames: Iterable[Any] = body.pop("frames", None) or []
     summary = Summary()
@@ -142,6 +145,8 @@ def write_video_results(out: IO[str], header: dict[str, Any], result: Any) -> Su
         summary.frame_count += 1
         if isinstance(data, Mapping):
             summary.add_detections(data.get("detections"))
+            if on_frame is not None:
+                on_frame(data)
     out.write("]}")
     total = document.get("total_frames")
     if isinstance(total, int) and total > summary.frame_count:

@@ -13,9 +13,9 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PynamoDBException
 
@@ -26,7 +26,10 @@ from forgesyte_core.locations import check_file_options
 from forgesyte_core.observability import bind_job, logger, unbind_job
 from forgesyte_core.plugins import PluginRegistry
 from forgesyte_core.results import Summary, write_image_results, write_video_results
-from forgesyte_core.storage import Storage, result_key
+from forgesyte_core.storage import ARTIFACTS, Storage, artifact_key, result_key
+
+if TYPE_CHECKING:
+    from forgesyte_core.render import FrameObjects
 
 EXTENSIONS = {"mp4": ".mp4", "mov": ".mov", "3gp": ".3gp", "png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 
@@ -86,6 +89,19 @@ class ProgressReporter:
         self.writes += 1
 
 
+RENDER = "render"
+
+
+def wants_render(job: Job) -> bool:
+    return job.job_type == JobType.VIDEO and (job.options or {}).get(RENDER) is True
+
+
+def _frame_objects() -> FrameObjects:
+    from forgesyte_core.render import FrameObjects
+
+    return FrameObjects()
+
+
 def device_for(compute: str) -> str:
     explicit = os.environ.get("FORGESYTE_DEVICE", "").strip()
     if explicit:
@@ -142,7 +158,9 @@ class JobRunner:
             args = self._arguments(job, scratch, compute, stop_at, run_id)
             logger.info("running plugin", extra={"plugin_id": job.plugin_id, "tool": job.tool, "compute": compute})
             result = record.instance.run_tool(job.tool, args)
-            summary = self._store_results(job, result, scratch)
+            tracks = _frame_objects() if wants_render(job) else None
+            summary = self._store_results(job, result, scratch, tracks)
+            artifacts = self._render(job, Path(args["video_path"]), tracks.frames, scratch) if tracks else None
             summary_dict = {**summary.to_dict(), "run_seconds": round(time.monotonic() - started, 3)}
             done = self.store.transition(
                 job.job_id,
@@ -152,6 +170,7 @@ class JobRunner:
                 progress=100,
                 output_key=result_key(job.job_id),
                 summary=summary_dict,
+                artifacts=artifacts,
             )
             logger.info("job completed", extra={"summary": summary_dict})
             return done
@@ -172,7 +191,7 @@ class JobRunner:
     def _arguments(
         self, job: Job, scratch: Path, compute: str, stop_at: float | None = None, run_id: str | None = None
     ) -> dict[str, Any]:
-        options = dict(job.options or {})
+        options = {k: v for k, v in (job.options or {}).items() if k != RENDER}  # the runner's, not the plugin's
         container = job.media.container if job.media else ""
         if job.job_type == JobType.IMAGE:
             return {"image_bytes": self.storage.read_bytes(job.input_key, job.input_etag), "options": options}
@@ -187,16 +206,32 @@ class JobRunner:
             "options": options,
         }
 
-    def _store_results(self, job: Job, result: Any, scratch: Path) -> Summary:
+    def _store_results(
+        self, job: Job, result: Any, scratch: Path, on_frame: Callable[[Mapping[str, Any]], None] | None = None
+    ) -> Summary:
         path = scratch / "results.json"
         header: dict[str, Any] = {"job_id": job.job_id, "plugin_id": job.plugin_id, "tool": job.tool}
         with path.open("w") as out:
             if job.job_type == JobType.VIDEO:
-                summary = write_video_results(out, {**header, "status": "completed"}, result)
+                summary = write_video_results(out, {**header, "status": "completed"}, result, on_frame)
             else:
                 summary = write_image_results(out, header, result)
         self.storage.upload_file(path, result_key(job.job_id), "application/json")
         return summary
+
+    def _render(self, job: Job, video: Path, frames: dict[int, list[dict[str, Any]]], scratch: Path) -> dict[str, str]:
+        """The annotated video and contact sheet ``options.render`` asked for, uploaded beside the results."""
+        from forgesyte_core.render import annotate  # OpenCV: only here, and only when asked
+
+        paths = {name: scratch / file_name for name, (file_name, _) in ARTIFACTS.items()}
+        annotate(video, frames, paths["annotated_video"], paths["contact_sheet"])
+        keys = {}
+        for name, path in paths.items():
+            if path.is_file():
+                keys[name] = artifact_key(job.job_id, name)
+                self.storage.upload_file(path, keys[name], ARTIFACTS[name][1])
+        logger.info("rendered", extra={"artifacts": keys})
+        return keys
 
     def _fail(self, job_id: str, exc: Exception, run_id: str | None = None) -> Job | None:
         code = exc.code if isinstance(exc, ForgeSyteError) else "plugin_error"

@@ -23,6 +23,14 @@ def result_key(job_id: str) -> str:
     return f"results/{job_id}.json"
 
 
+ARTIFACTS = {"annotated_video": ("annotated.mp4", "video/mp4"), "contact_sheet": ("contact-sheet.png", "image/png")}
+
+
+def artifact_key(job_id: str, name: str) -> str:
+    """Where the runner puts a picture of the results (``options.render``), beside the results JSON."""
+    return f"results/{job_id}.{ARTIFACTS[name][0]}"
+
+
 def job_id_from_key(key: str) -> str | None:
     match = UPLOAD_KEY.match(key)
     return match.group(1) if match else None

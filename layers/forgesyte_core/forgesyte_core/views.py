@@ -9,9 +9,11 @@ from forgesyte_core.storage import Storage
 
 
 def job_view(job: Job, storage: Storage | None = None, url_expiry_s: int = 3600) -> dict[str, Any]:
-    result_url = None
+    result_url, artifact_urls = None, None
     if storage is not None and job.status == JobStatus.COMPLETED and job.output_key:
         result_url = storage.presigned_get(job.output_key, url_expiry_s)
+        if job.artifacts:
+            artifact_urls = {name: storage.presigned_get(key, url_expiry_s) for name, key in job.artifacts.items()}
     return {
         "job_id": job.job_id,
         "status": str(job.status),
@@ -27,6 +29,7 @@ def job_view(job: Job, storage: Storage | None = None, url_expiry_s: int = 3600)
         "attempt": job.attempt,
         "summary": job.summary,
         "result_url": result_url,
+        "artifact_urls": artifact_urls,
         "created_at": job.created_at.isoformat(),
         "updated_at": job.updated_at.isoformat(),
     }

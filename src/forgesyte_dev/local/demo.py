@@ -2,7 +2,8 @@
 
 A synthetic video with moving objects (or ``--video FILE``) goes through the full path — presigned
 upload over HTTP, S3 event, ingest, dispatch, runner, results — and comes back as the results JSON,
-an annotated MP4 with the tracked boxes and ids, and a PNG contact sheet.
+an annotated MP4 with the tracked boxes and ids, and a PNG contact sheet, which the runner itself
+draws (``options.render``), as it would for any job in the cloud.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import TextIO
 
 from forgesyte_dev.client import ApiClient
-from forgesyte_dev.local.annotate import annotate
 from forgesyte_dev.local.stack import LocalStack, StackConfig
 from forgesyte_dev.progress import JobProgress, progress
 from forgesyte_dev.synthetic import crossing_scene
@@ -46,7 +46,7 @@ def run_demo(
             out.write(f"made a 10 s 640x360 test video with 4 moving objects: {video}\n")
         client = ApiClient(stack.info["api_url"], stack.info["api_key"])
         began = time.perf_counter()
-        created = client.submit(video, plugin, tool, {})
+        created = client.submit(video, plugin, tool, {"render": True})
         client.upload(created, video, progress(f"upload {video.name}", stream=out))
         job = client.wait(created["job_id"], JobProgress(created["job_id"], out))
         elapsed = time.perf_counter() - began
@@ -54,10 +54,11 @@ def run_demo(
             out.write(f"the job ended {job['status']}: {job.get('error_message')}\n")
             return 1
         results = client.results(job)
+        annotated, sheet = out_dir / "annotated.mp4", out_dir / "contact-sheet.png"
+        for name, path in (("annotated_video", annotated), ("contact_sheet", sheet)):
+            path.write_bytes(client.download(job["artifact_urls"][name]))
     results_path = out_dir / "results.json"
     results_path.write_text(json.dumps(results))
-    annotated, sheet = out_dir / "annotated.mp4", out_dir / "contact-sheet.png"
-    annotate(video, results, annotated, sheet)
     summary = job["summary"]
     tracks = {o["track_id"] for f in results["frames"] for o in f["detections"]["tracked_objects"]}
     out.write(

@@ -83,6 +83,7 @@ class Job:
     attempt: int = 0
     heartbeat_at: datetime | None = None
     summary: dict[str, Any] | None = None
+    artifacts: dict[str, str] | None = None  # name -> S3 key: the pictures a render option asked for
 
     @property
     def media_seconds(self) -> float:

@@ -74,6 +74,7 @@ class JobItem(Model):
     upload_expires_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
     summary = JSONAttribute(null=True)
+    artifacts = JSONAttribute(null=True)
     owner = UnicodeAttribute(null=True)
     status_index = StatusIndex()
     owner_index = OwnerIndex()

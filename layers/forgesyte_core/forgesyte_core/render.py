@@ -1,4 +1,8 @@
-"""What a person would rather look at than JSON: the video with its tracks drawn, and a contact sheet."""
+"""What a person would rather look at than JSON: the video with its tracks drawn, and a contact sheet.
+
+The runner draws them when a video job sets ``options.render`` (and ``forgesyte demo`` shows them).
+Only the runner image imports this module: it needs OpenCV, which the zip functions never load.
+"""
 
 from __future__ import annotations
 
@@ -35,9 +39,29 @@ def draw(
             cv2.line(frame, a, b, ink, 1, cv2.LINE_AA)
 
 
-def annotate(video: Path, results: Mapping[str, Any], out_video: Path, out_sheet: Path, tiles: int = 6) -> None:
+class FrameObjects:
+    """Each frame's tracked objects, kept compact while the results stream past (see write_video_results)."""
+
+    def __init__(self) -> None:
+        self.frames: dict[int, list[dict[str, Any]]] = {}
+
+    def __call__(self, frame: Mapping[str, Any]) -> None:
+        detections = frame.get("detections") or {}
+        objects = detections.get("tracked_objects") if isinstance(detections, Mapping) else None
+        if isinstance(objects, list) and isinstance(frame.get("frame_index"), int):
+            kept = [
+                {"track_id": o["track_id"], "xyxy": o["xyxy"], "class": o.get("class", "")}
+                for o in objects
+                if isinstance(o, Mapping) and "track_id" in o and "xyxy" in o
+            ]
+            if kept:
+                self.frames[frame["frame_index"]] = kept
+
+
+def annotate(
+    video: Path, frames: Mapping[int, Iterable[Mapping[str, Any]]], out_video: Path, out_sheet: Path, tiles: int = 6
+) -> None:
     """Draw every frame's tracked objects into ``out_video`` (mp4v) and a grid of frames into ``out_sheet``."""
-    frames = {f["frame_index"]: f["detections"].get("tracked_objects", []) for f in results["frames"]}
     capture = cv2.VideoCapture(str(video))
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
