@@ -112,4 +112,4 @@ catalog: images
 	$(BIN)/python -m forgesyte_dev.images catalog
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .images.json
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .venv-ultralytics .aws-sam .pytest_cache .mypy_cache .ruff_cache .images.json

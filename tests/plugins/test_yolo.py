@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from forgesyte_yolo.model import YoloModel, parse_names
-from forgesyte_yolo.plugin import Plugin
+from forgesyte_yolo.plugin import Plugin, pipelined_detector
 from forgesyte_yolo.source import local_model_path, model_location
 from tests.media_factory import write_mp4v
 from tests.plugins.tiny_yolo import candidate, write_tiny_yolo
@@ -136,3 +136,70 @@ def test_unknown_tool_and_missing_arguments() -> None:
         Plugin().run_tool("segment", {})
     with pytest.raises(ValueError, match="video_track needs video_path"):
         Plugin().run_tool("video_track", {"image_bytes": b""})
+
+
+def reference_letterbox(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The straightforward way (a fresh padded canvas, then cv2.dnn.blobFromImage), to compare against."""
+    height, width = frame.shape[:2]
+    ratio = min(size[0] / height, size[1] / width)
+    new_w, new_h = round(width * ratio), round(height * ratio)
+    canvas = np.full((*size, 3), 114, np.uint8)
+    pad_x, pad_y = (size[1] - new_w) // 2, (size[0] - new_h) // 2
+    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = cv2.resize(frame, (new_w, new_h))
+    return np.asarray(cv2.dnn.blobFromImage(canvas, 1 / 255.0, swapRB=True))
+
+
+def test_the_preallocated_one_pass_letterbox_equals_blob_from_image(tiny_model: Path) -> None:
+    model = YoloModel(str(tiny_model))
+    rng = np.random.default_rng(5)
+    for shape in [(48, 160, 3), (120, 90, 3), (64, 64, 3)]:
+        frame = rng.integers(0, 256, shape, dtype=np.uint8)
+        blob, _ = model.letterbox(frame)
+        assert np.abs(blob - reference_letterbox(frame, (64, 64))).max() < 1e-6
+        again, _ = model.letterbox(frame[::-1].copy())  # the blob is reused: its padding must not go stale
+        assert np.abs(again - reference_letterbox(frame[::-1].copy(), (64, 64))).max() < 1e-6
+
+
+def test_a_dynamic_export_gets_the_smallest_stride_multiple_rectangle(tmp_path: Path) -> None:
+    path = write_tiny_yolo(tmp_path / "dyn.onnx", [candidate(320, 192, 40, 40, 0, 0.9, 1)], {0: "x"}, 640, True)
+    model = YoloModel(str(path))
+    assert model.dynamic
+    assert model.input_size_for((360, 640, 3)) == (384, 640)  # 16:9 → 384×640, not 640×640
+    assert model.input_size_for((1080, 1920, 3)) == (384, 640)
+    assert model.input_size_for((640, 480, 3)) == (640, 480)
+    blob, box = model.letterbox(np.zeros((360, 640, 3), np.uint8))
+    assert blob.shape == (1, 3, 384, 640)
+    assert (box.ratio, box.pad_x, box.pad_y) == (1.0, 0, 12)
+    boxes, _, _ = model.detect(np.zeros((360, 640, 3), np.uint8))
+    assert boxes[0].tolist() == pytest.approx([300, 160, 340, 200])  # (320, 192) less the 12 px of padding
+
+
+def test_device_inputs_through_io_binding_give_the_same_output(tiny_model: Path) -> None:
+    """The GPU path (the reader thread hands inference an OrtValue, bound with IO binding), run on the CPU."""
+    model = YoloModel(str(tiny_model))
+    blob, _ = model.letterbox(np.zeros((64, 128, 3), np.uint8))
+    plain = model.infer(blob)
+    model.device_inputs = True
+    bound = model.to_device(blob)
+    assert not isinstance(bound, np.ndarray)
+    assert np.array_equal(model.infer(bound), plain)
+
+
+def test_the_pipelined_video_track_matches_frame_by_frame_detection(tiny_model: Path, tmp_path: Path) -> None:
+    video = write_mp4v(tmp_path / "clip.mp4", frames=20, size=(128, 64))
+    model = YoloModel(str(tiny_model))
+    piped = pipelined_detector(model, 0.1, 0.7, 300)
+    capture = cv2.VideoCapture(str(video))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    expected = [model.detect(f, 0.1, 0.7, 300) for f in frames]
+    got = list(piped(iter(frames), 25.0))
+    assert len(got) == len(expected) == 20
+    for (b1, s1, c1), (b2, s2, c2) in zip(got, expected, strict=True):
+        assert np.allclose(b1, b2)
+        assert np.allclose(s1, s2)
+        assert np.array_equal(c1, c2)

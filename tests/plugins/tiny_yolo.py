@@ -21,7 +21,10 @@ def candidate(cx: float, cy: float, w: float, h: float, class_id: int, score: fl
     return column
 
 
-def write_tiny_yolo(path: Path, candidates: list[np.ndarray], names: dict[int, str], size: int = 64) -> Path:
+def write_tiny_yolo(
+    path: Path, candidates: list[np.ndarray], names: dict[int, str], size: int = 64, dynamic: bool = False
+) -> Path:
+    """``dynamic``: height and width are symbolic, as in ``yolo export dynamic=True``."""
     output = np.stack(candidates, axis=1)[None].astype(np.float32)  # [1, 4 + classes, anchors]
     nodes = [
         helper.make_node("ReduceMean", ["images"], ["mean"], keepdims=0),
@@ -31,7 +34,11 @@ def write_tiny_yolo(path: Path, candidates: list[np.ndarray], names: dict[int, s
     graph = helper.make_graph(
         nodes,
         "tiny-yolo",
-        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, size, size])],
+        [
+            helper.make_tensor_value_info(
+                "images", TensorProto.FLOAT, [1, 3, *(("h", "w") if dynamic else (size, size))]
+            )
+        ],
         [helper.make_tensor_value_info("output0", TensorProto.FLOAT, list(output.shape))],
         initializer=[numpy_helper.from_array(output, "constant"), numpy_helper.from_array(np.float32(0), "zero")],
     )

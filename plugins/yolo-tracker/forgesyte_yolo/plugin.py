@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import cv2
 import numpy as np
 
-from forgesyte_tracking import ByteTracker, per_frame, track_video
-from forgesyte_yolo.model import YoloModel
+from forgesyte_tracking import ByteTracker, Detections, StreamDetector, track_video
+from forgesyte_tracking.prefetch import prefetched
+from forgesyte_tracking.video import Frame
+from forgesyte_yolo.model import Letterbox, YoloModel, decode
 from forgesyte_yolo.source import HOW_TO, default_model_configured, local_model_path, model_location
 
 
@@ -93,12 +96,29 @@ class Plugin:
             new_track_threshold=float(options.get("new_track_threshold", 0.6)),
             lost_buffer_frames=int(options.get("lost_buffer_frames", 30)),
         )
-        iou, max_det = float(options.get("iou", 0.7)), int(options.get("max_det", 300))
-
-        def detector(frame: np.ndarray) -> Any:
-            # Low-confidence boxes are kept: ByteTrack's second association uses them.
-            return model.detect(frame, tracker.low_threshold, iou, max_det)
-
-        result = track_video(video_path, per_frame(detector), model.names, progress, tracker)
-        result["model"] = {"input_size": list(model.input_size), "provider": model.provider}
+        # Low-confidence boxes are kept: ByteTrack's second association uses them.
+        detect = pipelined_detector(
+            model, tracker.low_threshold, float(options.get("iou", 0.7)), int(options.get("max_det", 300))
+        )
+        result = track_video(video_path, detect, model.names, progress, tracker)
+        result["model"] = {"input_size": list(model.input_size), "provider": model.provider, "dynamic": model.dynamic}
         return result
+
+
+PREFETCH_DEPTH = 4
+
+
+def pipelined_detector(model: YoloModel, conf: float, iou: float, max_det: int) -> StreamDetector:
+    """Decoding and letterboxing run on a reader thread, up to PREFETCH_DEPTH frames ahead, so they
+    overlap inference (on a GPU, copying the blob to the device too); decoding the output, NMS and
+    tracking stay on the caller's thread."""
+
+    def stream(frames: Iterator[Frame], fps: float) -> Iterator[Detections]:
+        def prepare(frame: Frame) -> tuple[tuple[int, ...], Letterbox, Any]:
+            boxer = model.letterboxer(frame.shape, buffers=PREFETCH_DEPTH + 2)
+            return frame.shape, boxer.box, model.to_device(boxer(frame))
+
+        for shape, box, model_input in prefetched(map(prepare, frames), PREFETCH_DEPTH):
+            yield decode(model.infer(model_input), box, shape, conf, iou, max_det)
+
+    return stream
