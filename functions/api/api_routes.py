@@ -79,6 +79,36 @@ def cancel_job(job_id: str) -> dict[str, Any]:
     return wiring.job_access().cancel(job_id, _caller())
 
 
+# Multipart uploads of large videos (Uppy's S3 multipart contract), one pending job at a time.
+@router.post("/v1/jobs/<job_id>/multipart")
+def create_multipart(job_id: str) -> Response[Any]:
+    created = wiring.multipart().create(job_id, _caller())
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@router.get("/v1/jobs/<job_id>/multipart/<upload_id>/<part_number>")
+def sign_part(job_id: str, upload_id: str, part_number: str) -> dict[str, Any]:
+    return wiring.multipart().sign_part(job_id, _caller(), upload_id, part_number)
+
+
+@router.get("/v1/jobs/<job_id>/multipart/<upload_id>")
+def list_parts(job_id: str, upload_id: str) -> dict[str, Any]:
+    return {"parts": wiring.multipart().list_parts(job_id, _caller(), upload_id)}
+
+
+@router.post("/v1/jobs/<job_id>/multipart/<upload_id>/complete")
+def complete_multipart(job_id: str, upload_id: str) -> dict[str, Any]:
+    body = parse_json(router.current_event.decoded_body)
+    if not isinstance(body, dict):
+        raise BadRequest('the body must be a JSON object: {"parts": [{"PartNumber", "ETag"}]}')
+    return wiring.multipart().complete(job_id, _caller(), upload_id, body)
+
+
+@router.post("/v1/jobs/<job_id>/multipart/<upload_id>/abort")
+def abort_multipart(job_id: str, upload_id: str) -> dict[str, Any]:
+    return wiring.multipart().abort(job_id, _caller(), upload_id)
+
+
 @router.get("/v1/plugins")
 def list_plugins() -> dict[str, Any]:
     return {"plugins": wiring.catalog().list()}

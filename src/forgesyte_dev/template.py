@@ -196,8 +196,10 @@ def provision(
         stack.physical[logical] = name
         stack.arns[logical] = f"arn:aws:s3:::{name}"
         if "CorsConfiguration" in props:
+            # CloudFormation's names for two of the S3 API's fields.
+            renamed = {"MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders"}
             rules = [
-                {**{k: v for k, v in rule.items() if k != "MaxAge"}, "MaxAgeSeconds": int(rule.get("MaxAge", 0))}
+                {renamed.get(k, k): int(v) if k == "MaxAge" else v for k, v in rule.items()}
                 for rule in stack.resolve(props["CorsConfiguration"])["CorsRules"]
             ]
             s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})

@@ -18,6 +18,11 @@ ROUTES = {
     ("/v1/jobs/{job_id}", "get"),
     ("/v1/jobs/{job_id}/result", "get"),
     ("/v1/jobs/{job_id}/cancel", "post"),
+    ("/v1/jobs/{job_id}/multipart", "post"),
+    ("/v1/jobs/{job_id}/multipart/{upload_id}/{part_number}", "get"),
+    ("/v1/jobs/{job_id}/multipart/{upload_id}", "get"),
+    ("/v1/jobs/{job_id}/multipart/{upload_id}/complete", "post"),
+    ("/v1/jobs/{job_id}/multipart/{upload_id}/abort", "post"),
     ("/v1/plugins", "get"),
     ("/v1/plugins/{plugin_id}/manifest", "get"),
 }

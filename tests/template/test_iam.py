@@ -26,7 +26,12 @@ DYNAMODB = {
     "BatchJobRole": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 }
 S3_PREFIXES = {
-    "ApiFunctionRole": {("s3:PutObject", "uploads/*"), ("s3:GetObject", "results/*")},
+    "ApiFunctionRole": {
+        ("s3:PutObject", "uploads/*"),
+        ("s3:ListMultipartUploadParts", "uploads/*"),
+        ("s3:AbortMultipartUpload", "uploads/*"),
+        ("s3:GetObject", "results/*"),
+    },
     "IngestFunctionRole": {("s3:GetObject", "uploads/*"), ("s3:DeleteObject", "uploads/*")},
     "RunnerFunctionRole": {
         ("s3:GetObject", "uploads/*"),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from forgesyte_core.ingest import Ingest
     from forgesyte_core.job_access import JobAccess
     from forgesyte_core.jobs.store import JobStore
+    from forgesyte_core.multipart import MultipartUploads
     from forgesyte_core.plugins import PluginRegistry
     from forgesyte_core.reconcile import Reconciler
     from forgesyte_core.runner import JobRunner
@@ -53,6 +54,13 @@ def job_access() -> JobAccess:
     from forgesyte_core.job_access import JobAccess
 
     return JobAccess(job_store(), storage(), get_settings())
+
+
+@lru_cache(maxsize=1)
+def multipart() -> MultipartUploads:
+    from forgesyte_core.multipart import MultipartUploads
+
+    return MultipartUploads(job_access(), client("s3"), get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -131,6 +139,17 @@ def reset() -> None:
     """Forget every wired service (tests and the local stack, after changing the environment)."""
     from forgesyte_core.jobs.table import forget_shared_item_classes
 
-    for cached in (job_store, storage, job_access, admission, dispatcher, ingest, plugin_registry, runner, reconciler):
+    for cached in (
+        job_store,
+        storage,
+        job_access,
+        multipart,
+        admission,
+        dispatcher,
+        ingest,
+        plugin_registry,
+        runner,
+        reconciler,
+    ):
         cached.cache_clear()
     forget_shared_item_classes()  # PynamoDB keeps its connection (and endpoint) on the model class
