@@ -12,11 +12,15 @@ STAMP := $(VENV)/.installed
 
 CONSTRAINTS := requirements/constraints.txt
 # Debian packages: ffmpeg makes the H.264/HEVC test files; podman, buildah, runc and mmdebstrap build
-# and run the runner images without Docker. Installed as root; elsewhere those tests skip and say why.
-APT_PACKAGES := ffmpeg podman buildah runc mmdebstrap uidmap
-APT_COMMANDS := ffmpeg podman buildah runc mmdebstrap
+# and run the runner images without Docker; chromium runs the web page's browser tests (never a
+# browser download). Installed as root; elsewhere the image tests skip and say why.
+APT_PACKAGES := ffmpeg podman buildah runc mmdebstrap uidmap chromium
+APT_COMMANDS := ffmpeg podman buildah runc mmdebstrap chromium
+# The web page and its TypeScript client (web/): npm packages pinned by web/package-lock.json.
+WEB_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(wildcard web/src/*.ts) web/index.html web/style.css web/build.mjs web/tsconfig.json
 
-.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants
+.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants web web-test screenshots
 
 $(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml $(CONSTRAINTS)
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +35,24 @@ $(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins
 	fi
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) web
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+web/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run build
+
+web: web/dist/index.html
+
+# The client's unit tests (vitest, a fake server) and the type check; the browser tests are in pytest.
+web-test: web
+	cd web && npm run typecheck && npm test
+
+# The README's screenshots, from the browser tests.
+screenshots: $(STAMP) web
+	FORGESYTE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/e2e/test_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,10 +62,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy layers/forgesyte_core/forgesyte_core src/forgesyte_dev functions plugins/tracking/forgesyte_tracking \
 		plugins/motion-tracker/forgesyte_motion plugins/yolo-tracker/forgesyte_yolo plugins/ocr/forgesyte_rapidocr
 
-pytest: $(STAMP)
+pytest: $(STAMP) web
 	$(BIN)/pytest
 
-test: lint typecheck validate images-if-possible pytest
+test: lint typecheck web-test validate images-if-possible pytest
 
 # Re-pin every dependency (images and make install) after changing a requirement.
 lock: $(STAMP)
@@ -98,7 +119,7 @@ mutants: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/forgesyte demo
 
-dev: $(STAMP)
+dev: $(STAMP) web
 	$(BIN)/forgesyte dev
 
 # Build both Batch images on the registry base and push them: make push-images REPO=<BatchImageRepositoryUri> TAG=v1
@@ -112,4 +133,4 @@ catalog: images
 	$(BIN)/python -m forgesyte_dev.images catalog
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .venv-ultralytics .aws-sam .pytest_cache .mypy_cache .ruff_cache .images.json
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .venv-ultralytics web/node_modules web/dist .aws-sam .pytest_cache .mypy_cache .ruff_cache .images.json

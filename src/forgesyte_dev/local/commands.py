@@ -25,6 +25,7 @@ def dev(
     project = project_dir()
     config = StackConfig(
         state_dir=project / ".local-stack",
+        web_root=project / "web" / "dist",
         env_json=project / "env.json",
         host=host,
         api_port=port,

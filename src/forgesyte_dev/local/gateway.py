@@ -1,16 +1,20 @@
 """The API function behind a local HTTP server, called the way API Gateway calls it.
 
 Routes, the API-key requirement and the CORS preflight come from template.yaml; each request
-becomes a REST proxy event for ``api_app.lambda_handler``, whose response is written back.
+becomes a REST proxy event for ``api_app.lambda_handler``, whose response is written back. The web
+page (``web/dist``, built by ``make install``) is served from ``/`` on the same origin, with a
+``config.json`` naming this API and its key.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import mimetypes
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,9 +27,17 @@ Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 class Gateway:
     def __init__(
-        self, host: str, port: int, api_key: str, routes: list[Route], cors: dict[str, str], handler: Handler
+        self,
+        host: str,
+        port: int,
+        api_key: str,
+        routes: list[Route],
+        cors: dict[str, str],
+        handler: Handler,
+        web_root: Path | None = None,
     ) -> None:
         self.api_key, self.routes, self.cors, self.handler = api_key, routes, cors, handler
+        self.web_root = web_root
         self._lock = threading.Lock()  # the resolver keeps the current event on itself
         gateway = self
 
@@ -62,6 +74,10 @@ class Gateway:
             return self._send(request, 200, {"Content-Type": "text/html; charset=utf-8"}, docs_page(self.spec).encode())
         if parts.path == "/openapi.json" and method == "GET":
             return self._json(request, 200, self.spec)
+        if method == "GET" and not parts.path.startswith("/v1/"):
+            page = self._page(parts.path)
+            if page is not None:
+                return self._send(request, 200, *page)
         if method == "OPTIONS":  # API Gateway answers the preflight itself (a mock integration)
             return self._send(request, 200, dict(self.cors), b"")
         found = match(self.routes, method, parts.path)
@@ -91,6 +107,20 @@ class Gateway:
         data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
         logger.info("api request", extra={"method": method, "path": parts.path, "status": response["statusCode"]})
         self._send(request, int(response["statusCode"]), headers, data)
+
+    def _page(self, path: str) -> tuple[dict[str, str], bytes] | None:
+        """The web page's files, and its config: this API, this key (a local stack's, not a secret)."""
+        if path == "/config.json":
+            config = {"apiUrl": self.url, "apiKey": self.api_key}
+            return {"Content-Type": "application/json"}, json.dumps(config).encode()
+        if self.web_root is None:
+            return None
+        name = "index.html" if path in ("", "/") else path.lstrip("/")
+        target = (self.web_root / name).resolve()
+        if not target.is_relative_to(self.web_root.resolve()) or not target.is_file():
+            return None
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return {"Content-Type": kind, "Cache-Control": "no-cache"}, target.read_bytes()
 
     def _json(self, request: BaseHTTPRequestHandler, status: int, body: Any) -> None:
         self._send(request, status, {"Content-Type": "application/json"}, json.dumps(body).encode())

@@ -54,6 +54,15 @@ class StackConfig:
     moto_host: str | None = None  # bind the moto server here instead of ``host`` (the container bridge)
     container_host: str = "host.docker.internal"  # how containers (sam local) reach moto_host
     extra_env: dict[str, str] = field(default_factory=dict)
+    web_root: Path | None = None  # the built web page (web/dist), served at the API's origin
+
+
+def _allow_origin(s3: Any, bucket: str, origin: str) -> None:
+    """The page is served from the gateway's origin: let it upload to the bucket as CorsOrigins would."""
+    rules = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    for rule in rules:
+        rule["AllowedOrigins"] = sorted({*rule["AllowedOrigins"], origin, origin.replace("127.0.0.1", "localhost")})
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
 
 
 class LocalStack:
@@ -171,8 +180,10 @@ class LocalStack:
             api_routes(template),
             cors_headers(template, origins),
             lambda event: invoke("api", event),
+            web_root=config.web_root,
         )
         self.gateway.start()
+        _allow_origin(s3, resources.physical["MediaBucket"], self.gateway.url)
         self.info = {
             "api_url": self.gateway.url,
             "api_key": config.api_key,

@@ -1,0 +1,130 @@
+// The page in headless Chromium (Debian's, driven by playwright-core; never a browser download),
+// against a running local stack. tests/web/test_browser.py starts the stack and the media, then runs
+// this with: BASE_URL, VIDEO (small), BIG_VIDEO (over the multipart threshold), BAD_FILE, SCREENSHOTS.
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const { BASE_URL, VIDEO, BIG_VIDEO, BAD_FILE, SCREENSHOTS } = process.env;
+const THRESHOLD = 5 * 1024 * 1024; // 5 MiB parts: the big video goes in several
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+});
+const results = {};
+
+async function openPage(query = "", viewport = { width: 1100, height: 1000 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+  await page.goto(`${BASE_URL}/${query}`);
+  await page.waitForSelector("body[data-ready=true]");
+  return { context, page };
+}
+
+async function choose(page, file, plugin = "motion-tracker", tool = "video_track") {
+  await page.selectOption("#plugin", plugin);
+  await page.selectOption("#tool", tool);
+  await page.setInputFiles("#file", file);
+}
+
+async function waitForJob(page, status, timeout = 120_000) {
+  await page.waitForFunction((wanted) => document.querySelector("#job-text")?.textContent?.startsWith(wanted), status, { timeout });
+}
+
+async function uploadProgress(page) {
+  return page.$eval("#upload-progress", (bar) => bar.value);
+}
+
+// 1. A small video: upload progress to 100 %, the job completes, boxes drawn over the video.
+{
+  const { context, page } = await openPage();
+  const plugins = await page.$$eval("#plugin option", (options) => options.map((o) => o.value));
+  assert.ok(plugins.includes("motion-tracker"), `plugins listed: ${plugins}`);
+  await choose(page, VIDEO);
+  await page.check("#render");
+  await page.click("#submit");
+  await waitForJob(page, "completed");
+  assert.equal(await uploadProgress(page), 100);
+  await page.waitForFunction(() => Number(document.querySelector("#overlay")?.dataset.boxes ?? 0) > 0, null, { timeout: 30_000 });
+  const links = await page.$$eval("#links a", (a) => a.map((x) => x.textContent));
+  assert.deepEqual(links.sort(), ["annotated_video", "contact_sheet", "results JSON"]);
+  await page.evaluate(() => {
+    const video = document.querySelector("#video");
+    video.pause();
+    video.currentTime = 1.5;
+  });
+  await page.waitForFunction(() => document.querySelector("#overlay")?.dataset.frame === "45", null, { timeout: 10_000 });
+  await page.screenshot({ path: `${SCREENSHOTS}/tracking.png`, fullPage: true });
+  results.small_video = { boxes: Number(await page.$eval("#overlay", (c) => c.dataset.boxes)) };
+  await context.close();
+}
+
+// 2. A video over the threshold goes in parts; part 2 fails once and is retried.
+{
+  const { context, page } = await openPage(`?multipartThreshold=${THRESHOLD}`);
+  const attempts = {};
+  await context.route(
+    (url) => url.searchParams.has("partNumber"),
+    async (route) => {
+      const part = new URL(route.request().url()).searchParams.get("partNumber");
+      attempts[part] = (attempts[part] ?? 0) + 1;
+      if (part === "2" && attempts[part] === 1) return route.abort("connectionreset");
+      return route.continue();
+    },
+  );
+  await choose(page, BIG_VIDEO, "frame-counter", "count_frames");
+  await page.click("#submit");
+  await waitForJob(page, "completed");
+  assert.equal(await uploadProgress(page), 100);
+  assert.equal(attempts["2"], 2, `part 2 tries: ${JSON.stringify(attempts)}`);
+  assert.ok(Object.keys(attempts).length >= 3, `parts: ${JSON.stringify(attempts)}`);
+  results.multipart = { parts: Object.keys(attempts).length, attempts };
+  await context.close();
+}
+
+// 3. The connection drops for good mid-upload; after a reload the upload resumes into the same job.
+{
+  const { context, page } = await openPage(`?multipartThreshold=${THRESHOLD}`);
+  const sent = [];
+  let offline = true;
+  await context.route(
+    (url) => url.searchParams.has("partNumber"),
+    async (route) => {
+      const part = Number(new URL(route.request().url()).searchParams.get("partNumber"));
+      if (offline && part >= 2) return route.abort("internetdisconnected");
+      sent.push(part);
+      return route.continue();
+    },
+  );
+  await choose(page, BIG_VIDEO, "frame-counter", "count_frames");
+  await page.click("#submit");
+  await page.waitForSelector("#resume:not([hidden])", { timeout: 60_000 });
+  offline = false;
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  await page.waitForSelector("#resume:not([hidden])");
+  const before = sent.length;
+  await page.setInputFiles("#file", BIG_VIDEO);
+  await page.click("#resume-button");
+  await waitForJob(page, "completed");
+  const resumed = sent.slice(before);
+  assert.ok(!resumed.includes(1), `part 1 was sent again after the reload: ${resumed}`);
+  results.resume = { first_load: sent.slice(0, before), after_reload: resumed };
+  await context.close();
+}
+
+// 4. A file that is not media: the job fails and the page shows the reason. On a phone's screen.
+{
+  const { context, page } = await openPage("", { width: 390, height: 844 });
+  await choose(page, BAD_FILE);
+  await page.click("#submit");
+  await waitForJob(page, "failed");
+  const message = await page.textContent("#message");
+  assert.match(message, /unrecognised file format|not an MP4/);
+  await page.screenshot({ path: `${SCREENSHOTS}/rejected-phone.png`, fullPage: true });
+  results.rejected = { message };
+  await context.close();
+}
+
+await browser.close();
+console.log(JSON.stringify(results));
