@@ -1,14 +1,14 @@
 """Conformance: every installed ``forgesyte.plugins`` plugin must pass these, shipped or third-party.
 
-The test distribution's ``broken`` (no run_tool) and ``crasher`` (raises by design) must fail
-them: they are marked xfail(strict), so the suite proves it catches what it claims to.
+The test distribution's ``broken`` (no run_tool) and ``crasher`` (raises by design), discovered here
+through ``forgesyte.test_plugins``, must fail them: they are marked xfail(strict), so the suite
+proves it catches what it claims to.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import cv2
 import pytest
 
 from forgesyte_core.catalog import tool_input_kinds
-from forgesyte_core.plugins import GROUP, PluginRecord, PluginRegistry
+from forgesyte_core.plugins import PluginRecord, PluginRegistry, installed_entry_points
 from forgesyte_core.results import write_image_results, write_video_results
 from forgesyte_dev.synthetic import crossing_scene
 from forgesyte_dev.text_lines import rendered_lines
@@ -30,7 +30,7 @@ DELIBERATELY_BROKEN = {"broken": ("*", "has no run_tool"), "crasher": ("runs", "
 
 def _params(check: str) -> list[Any]:
     params = []
-    for plugin_id in sorted({ep.name for ep in entry_points(group=GROUP)}):
+    for plugin_id in sorted({ep.name for ep in installed_entry_points()}):
         fails, why = DELIBERATELY_BROKEN.get(plugin_id, ("", ""))
         marks = [pytest.mark.xfail(strict=True, reason=why)] if fails in ("*", check) else []
         params.append(pytest.param(plugin_id, marks=marks))
@@ -99,7 +99,7 @@ def test_unknown_tool_raises_value_error(record: PluginRecord) -> None:
 def test_the_suite_covers_every_shipped_plugin() -> None:
     from forgesyte_dev.catalog_build import packaged_ids
 
-    installed = {ep.name for ep in entry_points(group=GROUP)}
+    installed = {ep.name for ep in installed_entry_points()}
     assert packaged_ids() <= installed
     assert {"motion-tracker", "yolo-tracker", "ocr"} <= packaged_ids()
 

@@ -104,7 +104,13 @@ async function submit(event: Event): Promise<void> {
   setBar("upload-progress", "upload-text", 0, "0%");
   setBar("job-progress", "job-text", 0, "–");
   const started = performance.now();
+  const timing = document.body.dataset;
+  delete timing.firstProgressMs;
+  delete timing.uploadMs;
   const onProgress = (sent: number, total: number): void => {
+    // Exposed for the upload benchmark (bench/uploads.py): first progress event and upload time.
+    if (sent > 0 && timing.firstProgressMs === undefined) timing.firstProgressMs = String(performance.now() - started);
+    if (sent >= total && timing.uploadMs === undefined) timing.uploadMs = String(performance.now() - started);
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? sent / seconds / 1e6 : 0;
     setBar("upload-progress", "upload-text", (100 * sent) / total, `${Math.round((100 * sent) / total)}% · ${rate.toFixed(1)} MB/s`);
