@@ -80,3 +80,13 @@ def test_preflight_allows_the_authorization_header() -> None:
     headers = integration["responses"]["default"]["responseParameters"]
     allowed = headers["method.response.header.Access-Control-Allow-Headers"]
     assert "Authorization" in allowed
+
+
+def test_the_web_page_can_sign_in_to_the_stacks_own_user_pool() -> None:
+    """The page calls Cognito's InitiateAuth with the app client's id alone: no secret, password and
+    refresh flows allowed, and the ids it needs are outputs."""
+    found = resources(Authorizer="CognitoAuthorizer")
+    client = found["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} <= set(client["ExplicitAuthFlows"])
+    assert found["UserPoolClient"]["Condition"] == "CreateUserPool"

@@ -23,8 +23,8 @@ export interface ClientOptions {
   /** The API's base URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod (no /v1). */
   baseUrl: string;
   apiKey?: string;
-  /** A Cognito ID token, for stacks deployed with Authorizer=CognitoAuthorizer. */
-  token?: string;
+  /** A Cognito ID token (or a function giving a fresh one), for stacks with Authorizer=CognitoAuthorizer. */
+  token?: string | (() => Promise<string | undefined>);
   multipartThreshold?: number;
   multipartConcurrency?: number;
   transport?: Transport;
@@ -197,7 +197,8 @@ export class ForgeSyteClient {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.options.apiKey) headers["X-API-Key"] = this.options.apiKey;
-    if (this.options.token) headers.Authorization = this.options.token;
+    const token = typeof this.options.token === "function" ? await this.options.token() : this.options.token;
+    if (token) headers.Authorization = token;
     const response = await this.fetcher(`${this.base}${path}`, {
       method,
       headers,

@@ -5,6 +5,7 @@
  */
 
 import { ApiError, ForgeSyteClient, type Job, type Plugin } from "./client.js";
+import { type CognitoConfig, CognitoSignIn, type Session } from "./cognito.js";
 import { pendingUpload, uploadMultipart } from "./multipart.js";
 import { xhrTransport } from "./transport.js";
 import { drawTextBlocks, drawTracks, type TextBlock, type VideoResults } from "./overlay.js";
@@ -14,7 +15,11 @@ interface Settings {
   apiKey?: string;
   token?: string;
   multipartThreshold?: number;
+  /** The stack's user pool app client (outputs UserPoolClientId), for Authorizer=CognitoAuthorizer. */
+  cognito?: CognitoConfig;
 }
+
+const SESSION_KEY = "forgesyte-session";
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const SETTINGS_KEY = "forgesyte-settings";
@@ -38,11 +43,38 @@ let plugins: Plugin[] = [];
 let stopOverlay: (() => void) | null = null;
 let currentJob: string | null = null;
 
+/** The signed-in user's ID token, refreshed when it is about to expire (kept for this tab only). */
+async function sessionToken(): Promise<string | undefined> {
+  const saved = sessionStorage.getItem(SESSION_KEY);
+  if (!saved || !settings.cognito) return settings.token || undefined;
+  const session = await new CognitoSignIn(settings.cognito).fresh(JSON.parse(saved) as Session);
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  return session.idToken;
+}
+
+function wireSignIn(): void {
+  const form = $<HTMLFormElement>("sign-in");
+  form.hidden = !settings.cognito;
+  if (sessionStorage.getItem(SESSION_KEY)) $("signed-in").textContent = "Signed in.";
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!settings.cognito) return;
+    new CognitoSignIn(settings.cognito)
+      .signIn($<HTMLInputElement>("username").value, $<HTMLInputElement>("password").value)
+      .then((session) => {
+        sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+        $("signed-in").textContent = "Signed in.";
+        return loadPlugins().then(refreshJobs);
+      })
+      .catch((error: unknown) => say(`Sign-in failed: ${describe(error)}`, true));
+  });
+}
+
 function connect(): void {
   client = new ForgeSyteClient({
     baseUrl: settings.apiUrl,
     apiKey: settings.apiKey || undefined,
-    token: settings.token || undefined,
+    token: sessionToken,
     multipartThreshold: settings.multipartThreshold,
     store: localStorage,
   });
@@ -268,6 +300,7 @@ function wireDrop(): void {
 async function main(): Promise<void> {
   settings = await loadSettings();
   connect();
+  wireSignIn();
   wireDrop();
   $("plugin").addEventListener("change", showTools);
   $("submit-form").addEventListener("submit", (event) => void submit(event));
