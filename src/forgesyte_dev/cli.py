@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("job_id")
     _remote(cancel)
 
+    events = commands.add_parser("events", help="the job events the local stack's event bus carried, oldest first")
+    events.add_argument("--limit", type=int, default=50, help="the last this many (default 50)")
+    events.add_argument("--json", action="store_true", help="the EventBridge events as JSON lines (for scripts)")
+
     plugins = commands.add_parser("plugins", help="plugins and tools installed here (--remote: what an API serves)")
     plugins.add_argument("--remote", action="store_true", help="list the catalog the local stack or --api serves")
     _remote(plugins)
@@ -139,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return plugins_cmd.run(args.json, sys.stdout)
     if args.command in ("dev", "demo"):
         return _local(args)
+    if args.command == "events":
+        return _events(args)
     return _remote_command(args)
 
 
@@ -165,6 +171,28 @@ def _local(args: argparse.Namespace) -> int:
     except NoProject as exc:
         print(f"forgesyte: {exc}", file=sys.stderr)
         return 1
+
+
+def _events(args: argparse.Namespace) -> int:
+    from forgesyte_dev.project import NoProject, state_dir
+    from forgesyte_dev.tables import table
+
+    try:
+        path = state_dir() / "events.jsonl"
+    except NoProject as exc:
+        print(f"forgesyte: {exc}", file=sys.stderr)
+        return 1
+    if not path.is_file():
+        print("no job events yet: start `forgesyte dev` and submit a job", file=sys.stderr)
+        return 0
+    lines = path.read_text().splitlines()[-args.limit :]
+    if args.json:
+        print("\n".join(lines))
+        return 0
+    rows = [{**json.loads(line)["detail"], "time": json.loads(line)["time"]} for line in lines]
+    columns = [("time", "time"), ("job_id", "job"), ("status", "status"), ("tool", "tool"), ("error_code", "error")]
+    print(table(rows, columns), end="")
+    return 0
 
 
 def _catalog(args: argparse.Namespace) -> int:

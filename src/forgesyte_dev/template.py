@@ -153,10 +153,22 @@ def provision(
     region: str = "us-east-1",
     overrides: dict[str, str] | None = None,
     template: dict[str, Any] | None = None,
+    events: Any | None = None,
 ) -> ProvisionedStack:
-    """Create the template's bucket, table, queues and bucket → queue notification locally."""
+    """Create the template's bucket, table, queues, event bus and bucket → queue notification locally."""
     template = template or load_template()
     stack = ProvisionedStack(prefix, region, {**parameter_defaults(template), **(overrides or {})}, template=template)
+
+    if events is None:
+        import boto3
+
+        events = boto3.client("events", region_name=region)
+    for logical, spec in resources_of(template, "AWS::Events::EventBus").items():
+        name = str(stack.resolve(spec["Properties"]["Name"]))
+        if name not in {bus["Name"] for bus in events.list_event_buses()["EventBuses"]}:
+            events.create_event_bus(Name=name)
+        stack.physical[logical] = name
+        stack.arns[logical] = f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{name}"
 
     queues = resources_of(template, "AWS::SQS::Queue")
     # Dead-letter queues first: the others name them in their redrive policies.

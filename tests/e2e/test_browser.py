@@ -1,5 +1,6 @@
 """The web page in headless Chromium against a local stack: uploads (form and multipart, with a
-failing part and a reload mid-upload), the job's progress, the overlay, a rejected file's reason.
+failing part and a reload mid-upload), the job's progress, the tracking overlay, OCR blocks over an
+image, a rejected file's reason.
 
 The browser steps are web/e2e/run.mjs (playwright-core driving Debian's chromium); `make install`
 installs chromium and builds web/dist, so this runs in `make test` and CI.
@@ -14,11 +15,13 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import pytest
 
 from forgesyte_dev.local.stack import LocalStack
 from forgesyte_dev.mp4_tools import pad_mp4
 from forgesyte_dev.synthetic import crossing_scene
+from forgesyte_dev.text_lines import rendered_lines
 from tests.e2e.conftest import stack_config
 from tests.helpers import ROOT
 from tests.media_factory import ffmpeg
@@ -46,6 +49,9 @@ def test_the_page_uploads_tracks_resumes_and_explains_a_refusal(page_stack: Loca
         tmp_path / "scene.mp4", "-i", str(raw), "-c:v", "libx264", "-pix_fmt", "yuv420p"
     )  # browsers play H.264
     big = pad_mp4(video, tmp_path / "big-scene.mp4", 17 * 1024 * 1024)  # four 5 MiB parts
+    text, _, picture = next(rendered_lines())
+    image = tmp_path / "line.png"
+    cv2.imwrite(str(image), picture)
     bad = tmp_path / "notes.mp4"
     bad.write_text("these are meeting notes, not a video\n" * 20)
     shots = Path(os.environ.get("FORGESYTE_SCREENSHOTS", tmp_path / "shots")).resolve()
@@ -56,6 +62,7 @@ def test_the_page_uploads_tracks_resumes_and_explains_a_refusal(page_stack: Loca
         "VIDEO": str(video),
         "BIG_VIDEO": str(big),
         "BAD_FILE": str(bad),
+        "IMAGE": str(image),
         "SCREENSHOTS": str(shots),
         "CHROMIUM": CHROMIUM,
     }
@@ -68,4 +75,5 @@ def test_the_page_uploads_tracks_resumes_and_explains_a_refusal(page_stack: Loca
     assert results["multipart"]["attempts"]["2"] == 2
     assert 1 not in results["resume"]["after_reload"]
     assert "unrecognised file format" in results["rejected"]["message"]
+    assert " ".join(results["ocr"]["texts"]).split() == text.split()
     assert (shots / "tracking.png").stat().st_size > 10_000

@@ -213,3 +213,18 @@ def test_a_restart_leaves_nothing_half_done(tmp_path: Path, combined_catalog: Pa
 def test_an_unreachable_stack_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ApiError, match="no local stack is running"):
         ApiClient.from_stack(tmp_path / "missing.json")
+
+
+def test_the_stack_shows_each_jobs_events_from_its_event_bus(stack: LocalStack, video: Path) -> None:
+    api = client(stack)
+    created = api.submit(video, "frame-counter", "count_frames", {})
+    api.upload(created, video, lambda done, total: None)
+    assert wait_for(api, created["job_id"], TERMINAL)["status"] == "completed"
+    path = stack.config.state_dir / "events.jsonl"
+    deadline = time.monotonic() + 10
+    mine: list[str] = []
+    while time.monotonic() < deadline and "completed" not in mine:
+        lines = path.read_text().splitlines() if path.is_file() else []
+        mine = [e["detail"]["status"] for e in map(json.loads, lines) if e["detail"]["job_id"] == created["job_id"]]
+        time.sleep(0.2)
+    assert mine == ["queued", "running", "completed"]

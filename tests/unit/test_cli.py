@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,23 @@ def test_commands_needing_a_stack_say_how_to_get_one(tmp_path: Path) -> None:
         ApiClient.from_stack(tmp_path / "stack.json")
     with pytest.raises(ApiError, match=r"cannot reach http://127\.0\.0\.1:9"):
         ApiClient("http://127.0.0.1:9", "k", timeout=2).request("GET", "/v1/jobs")
+
+
+def test_events_lists_what_the_local_event_bus_carried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "template.yaml").write_text("Resources: {}\n")
+    (tmp_path / ".local-stack").mkdir()
+    event = {
+        "time": "2026-11-26T20:00:00Z",
+        "detail": {"job_id": "j-1", "status": "failed", "tool": "t", "error_code": "timeout"},
+    }
+    (tmp_path / ".local-stack/events.jsonl").write_text(json.dumps(event) + "\n")
+    monkeypatch.setenv("FORGESYTE_PROJECT_DIR", str(tmp_path))
+    assert cli.main(["events"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "TIME                  JOB  STATUS  TOOL  ERROR",
+        "2026-11-26T20:00:00Z  j-1  failed  t     timeout",
+    ]
+    assert cli.main(["events", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == event

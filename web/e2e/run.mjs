@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
-const { BASE_URL, VIDEO, BIG_VIDEO, BAD_FILE, SCREENSHOTS } = process.env;
+const { BASE_URL, VIDEO, BIG_VIDEO, BAD_FILE, IMAGE, SCREENSHOTS } = process.env;
 const THRESHOLD = 5 * 1024 * 1024; // 5 MiB parts: the big video goes in several
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -113,7 +113,21 @@ async function uploadProgress(page) {
   await context.close();
 }
 
-// 4. A file that is not media: the job fails and the page shows the reason. On a phone's screen.
+// 4. OCR on an image: the text blocks outlined over it and listed.
+{
+  const { context, page } = await openPage();
+  await choose(page, IMAGE, "ocr", "analyze");
+  await page.click("#submit");
+  await waitForJob(page, "completed");
+  await page.waitForFunction(() => Number(document.querySelector("#overlay")?.dataset.boxes ?? 0) > 0, null, { timeout: 30_000 });
+  const texts = await page.$$eval("#texts li", (items) => items.map((li) => li.textContent));
+  assert.ok(texts.length > 0, "no text blocks listed");
+  await page.screenshot({ path: `${SCREENSHOTS}/ocr.png`, fullPage: true });
+  results.ocr = { texts };
+  await context.close();
+}
+
+// 5. A file that is not media: the job fails and the page shows the reason. On a phone's screen.
 {
   const { context, page } = await openPage("", { width: 390, height: 844 });
   await choose(page, BAD_FILE);

@@ -48,6 +48,7 @@ class Settings:
     max_video_pixels: int = 3840 * 2160
     max_image_pixels: int = 50_000_000
     upload_url_expiry_s: int = 900
+    job_event_bus: str = ""  # EventBridge bus for job status changes; empty: none are published
     multipart_window_s: int = 6 * 3600  # how long a job waits for a multipart upload once started
     result_url_expiry_s: int = 3600
     job_ttl_days: int = 30
@@ -92,6 +93,7 @@ class Settings:
             max_video_pixels=_int("MAX_VIDEO_PIXELS", 3840 * 2160),
             max_image_pixels=_int("MAX_IMAGE_PIXELS", 50_000_000),
             upload_url_expiry_s=_int("UPLOAD_URL_EXPIRY_S", 900),
+            job_event_bus=os.environ.get("JOB_EVENT_BUS", ""),
             multipart_window_s=_int("MULTIPART_WINDOW_S", 6 * 3600),
             result_url_expiry_s=_int("RESULT_URL_EXPIRY_S", 3600),
             job_ttl_days=_int("JOB_TTL_DAYS", 30),

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from forgesyte_core.dispatch import Dispatcher, Launcher
     from forgesyte_core.ingest import Ingest
     from forgesyte_core.job_access import JobAccess
+    from forgesyte_core.job_events import JobEvents
     from forgesyte_core.jobs.store import JobStore
     from forgesyte_core.multipart import MultipartUploads
     from forgesyte_core.plugins import PluginRegistry
@@ -33,7 +34,16 @@ def job_store() -> JobStore:
     from forgesyte_core.jobs.store import JobStore
 
     settings = get_settings()
-    return JobStore(settings.table_name, settings.region, client("dynamodb"))
+    on_change = job_events().published if settings.job_event_bus else None
+    return JobStore(settings.table_name, settings.region, client("dynamodb"), on_change)
+
+
+@lru_cache(maxsize=1)
+def job_events() -> JobEvents:
+    from forgesyte_core.job_events import JobEvents
+
+    settings = get_settings()
+    return JobEvents(client("events"), settings.job_event_bus, settings.bucket_name)
 
 
 @lru_cache(maxsize=1)
@@ -141,6 +151,7 @@ def reset() -> None:
 
     for cached in (
         job_store,
+        job_events,
         storage,
         job_access,
         multipart,

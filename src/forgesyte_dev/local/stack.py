@@ -57,6 +57,18 @@ class StackConfig:
     web_root: Path | None = None  # the built web page (web/dist), served at the API's origin
 
 
+def _job_event_queue(sqs: Any, bus: str, prefix: str) -> str:
+    """A rule on the job event bus into a queue, as a user would add one (moto's EventBridge)."""
+    events = boto3.client("events")
+    url: str = sqs.create_queue(QueueName=f"{prefix}-job-events-log")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name=f"{prefix}-all-job-events", EventBusName=bus, EventPattern=json.dumps({"source": ["forgesyte"]})
+    )
+    events.put_targets(Rule=f"{prefix}-all-job-events", EventBusName=bus, Targets=[{"Id": "log", "Arn": arn}])
+    return url
+
+
 def _allow_origin(s3: Any, bucket: str, origin: str) -> None:
     """The page is served from the gateway's origin: let it upload to the bucket as CorsOrigins would."""
     rules = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
@@ -93,7 +105,8 @@ class LocalStack:
                 **FAKE_CREDENTIALS,
             }
         )
-        s3, sqs, dynamodb = (boto3.client(name) for name in ("s3", "sqs", "dynamodb"))
+        s3, dynamodb = boto3.client("s3"), boto3.client("dynamodb")
+        sqs: Any = boto3.client("sqs")
         self.sqs = sqs
         template = load_template()
         resources = provision(s3, dynamodb, sqs, prefix=config.prefix, region=config.region, template=template)
@@ -166,6 +179,12 @@ class LocalStack:
                 for name, url in (("WorkDeadLetterQueue", dlq_url), ("UploadDeadLetterQueue", upload_dlq_url))
             ),
             threading.Thread(target=self._schedule, name="reconcile-schedule", daemon=True),
+            threading.Thread(
+                target=self._log_job_events,
+                args=(_job_event_queue(sqs, resources.physical["JobEventBus"], config.prefix),),
+                name="job-events",
+                daemon=True,
+            ),
         ]
         for pool in self.pools.values():  # warm in the background: health answers at once
             threading.Thread(target=pool.warm, name=f"warm-{pool.function}", daemon=True).start()
@@ -200,6 +219,22 @@ class LocalStack:
         self.started_s = time.perf_counter() - began
         logger.info("local stack ready", extra={**self.info, "startup_s": round(self.started_s, 3)})
         return self
+
+    def _log_job_events(self, queue_url: str) -> None:
+        """What a user's rule on the job event bus would get: logged, and appended to events.jsonl
+        in the state folder (`forgesyte events` shows it)."""
+        path = self.config.state_dir / "events.jsonl"
+        while not self.stop_event.is_set():
+            try:
+                batch = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            except Exception:  # the moto server is going away with the stack
+                return
+            for message in batch.get("Messages", []):
+                event = json.loads(message["Body"])
+                logger.info("job event", extra={"detail": event.get("detail")})
+                with path.open("a") as out:
+                    out.write(json.dumps(event) + "\n")
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def stop(self, crash: bool = False) -> None:
         """Stop everything; ``crash`` kills the workers mid-job as a power cut would."""

@@ -37,10 +37,18 @@ def _is_condition_failure(exc: Exception) -> bool:
 
 
 class JobStore:
-    def __init__(self, table_name: str, region: str, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        region: str,
+        client: Any | None = None,
+        on_change: Callable[[Job], None] | None = None,
+    ) -> None:
         """``client``: the DynamoDB client to send every call through (the composition root's, or a
-        test's Stubber or fault-injecting one); without it PynamoDB makes its own."""
+        test's Stubber or fault-injecting one); without it PynamoDB makes its own. ``on_change`` is
+        told of every status change this store makes (job events), after it is written."""
         self._item_cls = job_item_class(table_name, region, client)
+        self._on_change = on_change
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -154,7 +162,10 @@ class JobStore:
             owned = self._item_cls.compute_run_id == owner_run
             condition = owned if condition is None else condition & owned
         values = {"status": str(target), "updated_at": utcnow(), **values}
-        return self._update(job_id, values, condition, allowed, target)
+        job = self._update(job_id, values, condition, allowed, target)
+        if self._on_change is not None:
+            self._on_change(job)
+        return job
 
     def record_progress(self, job_id: str, progress: int, owner_run: str | None = None) -> Job:
         """Write progress and heartbeat; TransitionConflict if the job stopped running (or, with
