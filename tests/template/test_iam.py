@@ -20,7 +20,7 @@ UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ecr:GetAutho
 ALLOWED_ACTION_PREFIXES = {"sqs:SendMessage*"}
 DYNAMODB = {
     "ApiFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},
-    "IngestFunctionRole": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+    "IngestFunctionRole": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
     "RunnerFunctionRole": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
     "ReconcileFunctionRole": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},
     "BatchJobRole": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
@@ -32,15 +32,21 @@ S3_PREFIXES = {
         ("s3:AbortMultipartUpload", "uploads/*"),
         ("s3:GetObject", "results/*"),
     },
-    "IngestFunctionRole": {("s3:GetObject", "uploads/*"), ("s3:DeleteObject", "uploads/*")},
+    "IngestFunctionRole": {
+        ("s3:GetObject", "uploads/*"),
+        ("s3:DeleteObject", "uploads/*"),
+        ("s3:GetObject", "incoming/*"),
+    },
     "RunnerFunctionRole": {
         ("s3:GetObject", "uploads/*"),
+        ("s3:GetObject", "incoming/*"),
         ("s3:GetObject", "models/*"),
         ("s3:PutObject", "results/*"),
         ("s3:AbortMultipartUpload", "results/*"),
     },
     "BatchJobRole": {
         ("s3:GetObject", "uploads/*"),
+        ("s3:GetObject", "incoming/*"),
         ("s3:GetObject", "models/*"),
         ("s3:PutObject", "results/*"),
         ("s3:AbortMultipartUpload", "results/*"),

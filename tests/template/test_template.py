@@ -82,9 +82,10 @@ def test_bucket_is_private_encrypted_tls_only_and_notifies_the_upload_queue() ->
     (deny,) = resources["MediaBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    (notification,) = bucket["NotificationConfiguration"]["QueueConfigurations"]
-    assert notification["Queue"] == {"Fn::GetAtt": ["UploadQueue", "Arn"]}
-    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    notifications = bucket["NotificationConfiguration"]["QueueConfigurations"]
+    assert all(n["Queue"] == {"Fn::GetAtt": ["UploadQueue", "Arn"]} for n in notifications)
+    prefixes_watched = [n["Filter"]["S3Key"]["Rules"] for n in notifications]
+    assert prefixes_watched == [[{"Name": "prefix", "Value": "uploads/"}], [{"Name": "prefix", "Value": "incoming/"}]]
     prefixes = {rule.get("Prefix") for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert {"uploads/", "results/"} <= prefixes
 

@@ -1,4 +1,5 @@
-"""Ingest: an object arrived under uploads/; validate it by its bytes and dispatch the job.
+"""Ingest: an object arrived under uploads/ (or was dropped under incoming/, see drops.py); validate it
+by its bytes and dispatch the job.
 
 Events arrive at least once and may be test events or foreign keys: those are dropped with a log
 line. A rejected upload fails its job with ``invalid_media`` and a reason, and the object is deleted.
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from forgesyte_core.dispatch import Dispatcher, TooLongForLambda
+from forgesyte_core.drops import DROP_PREFIX, BadDrop, DropIntake
 from forgesyte_core.errors import ForgeSyteError, InputChanged, InvalidMedia, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore
@@ -36,6 +38,15 @@ class ObjectCreated:
     bucket: str
     key: str
     size: int
+    version_id: str = ""
+    sequencer: str = ""  # orders writes of one key; the same for copies of one event
+    etag: str = ""
+
+    @property
+    def version(self) -> str:
+        """What tells this write of the key from another: its version, else S3's sequencer, else
+        (emulators that send neither) the content's ETag."""
+        return self.version_id or self.sequencer or self.etag
 
 
 def parse_s3_notification(body: str | dict[str, Any]) -> list[ObjectCreated]:
@@ -55,6 +66,9 @@ def parse_s3_notification(body: str | dict[str, Any]) -> list[ObjectCreated]:
                 bucket=s3.get("bucket", {}).get("name", ""),
                 key=unquote_plus(s3.get("object", {}).get("key", "")),
                 size=int(s3.get("object", {}).get("size", 0) or 0),
+                version_id=str(s3.get("object", {}).get("versionId") or ""),
+                sequencer=str(s3.get("object", {}).get("sequencer") or ""),
+                etag=str(s3.get("object", {}).get("eTag") or ""),
             )
         )
     return created
@@ -67,12 +81,19 @@ class Ingest:
         storage: Storage,
         dispatcher: Dispatcher,
         settings: Settings,
+        drops: DropIntake | None = None,
     ) -> None:
         self.store, self.storage, self.dispatcher, self.settings = store, storage, dispatcher, settings
+        self.drops = drops
 
     def handle(self, event: ObjectCreated) -> str:
         """Process one arrival; returns what happened: ignored | late | duplicate | rejected | queued | failed."""
         job_id = job_id_from_key(event.key)
+        if self.drops is not None and event.bucket == self.storage.bucket and event.key.startswith(DROP_PREFIX):
+            job = self.drops.job_for(event.key, event.version)
+            if job is None or job.error_code == BadDrop.code:
+                return "ignored" if job is None else "failed"
+            job_id = job.job_id
         if event.bucket != self.storage.bucket or job_id is None:
             log.info("ignoring object %s/%s: not an upload key", event.bucket, event.key)
             return "ignored"
@@ -89,6 +110,8 @@ class Ingest:
             return "ignored"
         if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
             # The job ended before its upload arrived (cancelled, or its upload URL expired).
+            if job_id_from_key(event.key) is None:  # a drop stays where its owner put it
+                return "duplicate"
             log.info("deleting %s: its job already ended as %s", event.key, job.status)
             self.storage.delete(event.key)
             return "late"
@@ -164,7 +187,8 @@ class Ingest:
         except TransitionConflict as exc:
             log.info("job changed while rejecting: %s", exc)
             return "duplicate"
-        self.storage.delete(job.input_key)
+        if job_id_from_key(job.input_key) is not None:  # an upload is removed; a drop stays where it was put
+            self.storage.delete(job.input_key)
         return "rejected"
 
     def _dispatch(self, job: Job) -> str:

@@ -109,9 +109,12 @@ def dispatcher() -> Dispatcher:
 
 @lru_cache(maxsize=1)
 def ingest() -> Ingest:
+    from forgesyte_core.drops import DropIntake
     from forgesyte_core.ingest import Ingest
 
-    return Ingest(job_store(), storage(), dispatcher(), get_settings())
+    settings = get_settings()
+    drops = DropIntake(job_store(), storage(), catalog(), settings)
+    return Ingest(job_store(), storage(), dispatcher(), settings, drops)
 
 
 @lru_cache(maxsize=1)

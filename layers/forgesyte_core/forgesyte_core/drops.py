@@ -1,0 +1,133 @@
+"""Jobs from plain S3 drops: an object written under ``incoming/{plugin_id}/{tool}/…`` becomes a job on
+arrival, validated like any upload and run, for pipelines that never touch the API.
+
+Options ride in the object's metadata: ``x-amz-meta-forgesyte-options`` holding a JSON object. The
+job's id is derived from the key and the object's version (or, in an unversioned bucket, the
+event's sequencer), so the same object delivered twice makes one job, and writing the key again
+makes a new one. A drop naming an unknown plugin or tool, or carrying bad options, still becomes a
+job: a failed one, with the reason, so nothing vanishes. The object is the job's input and is left
+where it was dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from forgesyte_core.catalog import PluginCatalog, tool_input_kinds
+from forgesyte_core.errors import AlreadyExists, ForgeSyteError
+from forgesyte_core.jobs.model import Job, JobStatus, JobType
+from forgesyte_core.jobs.store import JobStore
+from forgesyte_core.request_body import check_options
+from forgesyte_core.settings import Settings
+from forgesyte_core.storage import Storage
+
+log = logging.getLogger(__name__)
+
+DROP_PREFIX = "incoming/"
+OPTIONS_METADATA = "forgesyte-options"
+DROP_OWNER = "s3-drop"
+_NAMESPACE = uuid.UUID("7c0a3f56-2b1e-4c55-9f0e-0d5e1f3c9a11")
+
+
+class BadDrop(ForgeSyteError):
+    """A drop that cannot become a runnable job: its job fails with this reason."""
+
+    code = "bad_drop"
+
+
+@dataclass(frozen=True)
+class DropKey:
+    plugin_id: str
+    tool: str
+    name: str
+
+
+def parse_drop_key(key: str) -> DropKey | None:
+    """``incoming/{plugin_id}/{tool}/{name…}``; None for anything else (a folder marker, too short)."""
+    if not key.startswith(DROP_PREFIX):
+        return None
+    parts = key[len(DROP_PREFIX) :].split("/", 2)
+    if len(parts) != 3 or not all(parts) or parts[2].endswith("/"):
+        return None
+    return DropKey(*parts)
+
+
+def drop_job_id(key: str, version: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{key}\n{version}"))
+
+
+class DropIntake:
+    def __init__(self, store: JobStore, storage: Storage, catalog: PluginCatalog, settings: Settings) -> None:
+        self.store, self.storage, self.catalog, self.settings = store, storage, catalog, settings
+
+    def job_for(self, key: str, version: str) -> Job | None:
+        """The job for this drop, made on its first event (pending, to be validated, or already failed
+        with the reason); None when the key is not a drop or the object is gone."""
+        drop = parse_drop_key(key)
+        head = self.storage.head(key) if drop else None
+        if drop is None or head is None:
+            log.info("ignoring %s: not a drop (incoming/PLUGIN/TOOL/NAME) or gone", key)
+            return None
+        job_id = drop_job_id(key, version)
+        existing = self.store.find(job_id)
+        if existing is not None:
+            return existing  # a duplicate event: the usual checks decide what to do
+        content_type = str(head.get("ContentType", "")).lower()
+        job_type = JobType.IMAGE if content_type.startswith("image/") else JobType.VIDEO
+        options, problem = self._options(head.get("Metadata") or {})
+        if problem is None:
+            problem = self._tool_problem(drop, job_type)
+        try:
+            job = self.store.create(
+                plugin_id=drop.plugin_id,
+                tool=drop.tool,
+                job_type=job_type,
+                content_type=content_type,
+                declared_bytes=int(head["ContentLength"]),
+                options=options,
+                upload_expiry_s=0,
+                ttl_days=self.settings.job_ttl_days,
+                input_key_for=lambda _: key,
+                job_id=job_id,
+                owner=DROP_OWNER,
+            )
+        except AlreadyExists:  # a concurrent copy of the event made it first
+            return self.store.get(job_id)
+        log.info("job %s from drop %s", job_id, key)
+        if problem is not None:
+            return self.store.transition(
+                job_id,
+                JobStatus.FAILED,
+                expected=(JobStatus.PENDING,),
+                error_code=problem.code,
+                error_message=problem.message,
+            )
+        return job
+
+    def _options(self, metadata: dict[str, str]) -> tuple[dict[str, Any], ForgeSyteError | None]:
+        text = metadata.get(OPTIONS_METADATA)
+        if not text:
+            return {}, None
+        try:
+            options = json.loads(text)
+            if not isinstance(options, dict):
+                raise BadDrop(f"x-amz-meta-{OPTIONS_METADATA} must be a JSON object")
+            check_options(options, self.settings.max_options_bytes, self.settings.max_options_depth)
+        except ValueError:
+            return {}, BadDrop(f"x-amz-meta-{OPTIONS_METADATA} is not JSON: {text[:100]!r}")
+        except ForgeSyteError as exc:
+            return {}, BadDrop(exc.message)
+        return options, None
+
+    def _tool_problem(self, drop: DropKey, job_type: JobType) -> ForgeSyteError | None:
+        try:
+            tool = self.catalog.tool(drop.plugin_id, drop.tool)
+        except ForgeSyteError as exc:
+            return BadDrop(f"{exc.message}: drop files under incoming/PLUGIN_ID/TOOL/")
+        if job_type not in tool_input_kinds(tool):
+            return BadDrop(f"tool '{drop.tool}' of plugin '{drop.plugin_id}' does not take {job_type} input")
+        return None

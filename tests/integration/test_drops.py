@@ -1,0 +1,87 @@
+"""Jobs from plain S3 drops under incoming/{plugin_id}/{tool}/: created on arrival, validated like any
+upload, run; one job per object however often its event comes; bad drops fail with a reason."""
+
+from __future__ import annotations
+
+from forgesyte_core import wiring
+from forgesyte_core.drops import DROP_OWNER, drop_job_id
+from tests.helpers import Aws, LambdaContext, sqs_event
+from tests.integration.pipeline import results, run_work
+from tests.media_factory import MediaFiles, write_mp4v
+
+
+def drop(aws: Aws, key: str, data: bytes, content_type: str = "video/mp4", options: str | None = None) -> list[dict]:
+    metadata = {"forgesyte-options": options} if options is not None else {}
+    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=data, ContentType=content_type, Metadata=metadata)
+    return aws.drain("UploadQueue")
+
+
+def deliver(messages: list[dict]) -> None:
+    import ingest_app
+
+    if messages:
+        ingest_app.lambda_handler(sqs_event(messages), LambdaContext())
+
+
+def sequencer(messages: list[dict]) -> str:
+    """What ingest tells writes apart by (S3 sends a sequencer; moto, only the ETag)."""
+    from ingest_app import parse_s3_notification
+
+    return next(c.version for m in messages for c in parse_s3_notification(m["Body"]))
+
+
+def test_a_dropped_video_becomes_a_job_that_runs(aws: Aws, media: MediaFiles) -> None:
+    key = "incoming/frame-counter/count_frames/cameras/gate-2/clip 01.mp4"
+    events = drop(aws, key, media.mp4v.read_bytes(), options='{"label": "car"}')
+    deliver(events)
+    run_work(aws)
+    job = wiring.job_store().get(drop_job_id(key, sequencer(events)))
+    assert (job.status, job.owner, job.input_key) == ("completed", DROP_OWNER, key)
+    assert job.options == {"label": "car"}
+    assert results(aws, job.job_id)["frames"][0]["detections"]["tracked_objects"][0]["class"] == "car"
+    assert aws.s3.head_object(Bucket=aws.bucket, Key=key)  # the drop stays where it was put
+
+
+def test_the_same_drop_delivered_twice_makes_one_job(aws: Aws, media: MediaFiles) -> None:
+    key = "incoming/frame-counter/count_frames/a.mp4"
+    events = drop(aws, key, media.mp4v.read_bytes())
+    deliver(events + events)  # two copies of the event in one batch
+    deliver(events)  # and SQS redelivering it later
+    assert len(aws.drain("WorkQueue")) == 1
+    assert wiring.job_store().get(drop_job_id(key, sequencer(events))).status == "queued"
+
+
+def test_writing_the_key_again_is_a_new_job(aws: Aws, media: MediaFiles) -> None:
+    key = "incoming/frame-counter/count_frames/again.mp4"
+    other = write_mp4v(media.base / "other.mp4", frames=12)
+    first = drop(aws, key, media.mp4v.read_bytes())
+    second = drop(aws, key, other.read_bytes())  # another write of the key: another job
+    deliver(first + second)
+    assert sequencer(first) != sequencer(second)
+    assert len(aws.drain("WorkQueue")) == 2
+
+
+def test_bad_drops_fail_with_a_reason_instead_of_vanishing(aws: Aws, media: MediaFiles) -> None:
+    cases = {
+        "incoming/no-such-plugin/x/a.mp4": (None, "Unknown plugin_id 'no-such-plugin'"),
+        "incoming/frame-counter/nope/a.mp4": (None, "has no tool 'nope'"),
+        "incoming/frame-counter/count_frames/opts.mp4": ("{not json", "is not JSON"),
+        "incoming/text-reader/analyze/a.mp4": (None, "does not take video input"),
+    }
+    for key, (options, reason) in cases.items():
+        events = drop(aws, key, media.mp4v.read_bytes(), options=options)
+        deliver(events)
+        job = wiring.job_store().get(drop_job_id(key, sequencer(events)))
+        assert (job.status, job.error_code) == ("failed", "bad_drop"), key
+        assert reason in (job.error_message or ""), (key, job.error_message)
+    not_media = drop(aws, "incoming/frame-counter/count_frames/notes.mp4", b"meeting notes")
+    deliver(not_media)
+    job = wiring.job_store().get(drop_job_id("incoming/frame-counter/count_frames/notes.mp4", sequencer(not_media)))
+    assert (job.status, job.error_code) == ("failed", "invalid_media")
+    assert aws.s3.head_object(Bucket=aws.bucket, Key="incoming/frame-counter/count_frames/notes.mp4")
+
+
+def test_keys_that_are_not_drops_are_ignored(aws: Aws) -> None:
+    for key in ("incoming/frame-counter/", "incoming/frame-counter/count_frames/", "elsewhere/x.mp4"):
+        deliver(drop(aws, key, b"x"))
+    assert aws.drain("WorkQueue") == []
