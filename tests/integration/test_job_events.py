@@ -49,7 +49,7 @@ def test_a_jobs_life_is_its_events_in_order(aws: Aws, media: MediaFiles) -> None
     assert last["resources"] == [done["job_id"]]
     assert set(last["detail"]) == {
         "job_id", "status", "plugin_id", "tool", "job_type", "owner", "attempt", "compute",
-        "error_code", "error_message", "result", "artifacts", "updated_at",
+        "error_code", "error_message", "result", "artifacts", "callback_url", "updated_at",
     }  # fmt: skip
     assert last["detail"]["result"] == {"bucket": aws.bucket, "key": f"results/{done['job_id']}.json"}
     assert (last["detail"]["plugin_id"], last["detail"]["tool"]) == ("frame-counter", "count_frames")

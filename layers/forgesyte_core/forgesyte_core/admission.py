@@ -14,6 +14,7 @@ from forgesyte_core.locations import check_file_options
 from forgesyte_core.request_body import check_options, check_text
 from forgesyte_core.settings import Settings, allowed_model_locations
 from forgesyte_core.storage import Storage, input_key
+from forgesyte_core.webhooks import Resolver, check_callback_url, resolve
 
 CONTENT_TYPES = {
     JobType.VIDEO: frozenset({"video/mp4", "video/quicktime", "video/3gpp"}),
@@ -28,9 +29,10 @@ class SubmitRequest:
     content_type: str
     content_length: int
     options: dict[str, Any]
+    callback_url: str | None = None  # gets a signed POST when the job ends (see webhooks.py)
 
 
-SUBMIT_FIELDS = ("plugin_id", "tool", "content_type", "content_length", "options")
+SUBMIT_FIELDS = ("plugin_id", "tool", "content_type", "content_length", "options", "callback_url")
 
 
 def parse_submit(body: Any, max_options_bytes: int, max_options_depth: int) -> SubmitRequest:
@@ -56,12 +58,25 @@ def parse_submit(body: Any, max_options_bytes: int, max_options_depth: int) -> S
         if len(body[name]) > 200:
             raise BadRequest(f"{name} is longer than 200 characters")
         check_text(body[name], name)
-    return SubmitRequest(body["plugin_id"], body["tool"], body["content_type"].strip().lower(), length, options)
+    callback_url = body.get("callback_url")
+    if callback_url is not None and not isinstance(callback_url, str):
+        raise BadRequest("callback_url must be an https URL")
+    return SubmitRequest(
+        body["plugin_id"], body["tool"], body["content_type"].strip().lower(), length, options, callback_url or None
+    )
 
 
 class Admission:
-    def __init__(self, store: JobStore, storage: Storage, catalog: PluginCatalog, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        storage: Storage,
+        catalog: PluginCatalog,
+        settings: Settings,
+        resolver: Resolver = resolve,
+    ) -> None:
         self.store, self.storage, self.catalog, self.settings = store, storage, catalog, settings
+        self.resolver = resolver  # DNS, for callback_url's host
 
     def max_bytes(self, job_type: JobType) -> int:
         return self.settings.max_upload_bytes if job_type == JobType.VIDEO else self.settings.max_image_bytes
@@ -72,6 +87,10 @@ class Admission:
         """The new job and its upload form; with an ``idempotency_key``, a retry gets the same job back
         (``replayed`` true, a fresh upload form while the upload window is open)."""
         tool = self.catalog.tool(request.plugin_id, request.tool)
+        if request.callback_url:
+            if not self.settings.webhooks_enabled:
+                raise Unprocessable("this stack takes no callback_url: deploy it with the WebhookSecret parameter")
+            check_callback_url(request.callback_url, self.resolver)
         check_file_options(tool, request.options, allowed_model_locations(self.settings))
         unavailable = unavailable_reason(tool, request.options)
         if unavailable:
@@ -116,6 +135,7 @@ class Admission:
                 job_id=job_id,
                 request_hash=digest,
                 owner=caller,
+                callback_url=request.callback_url,
             )
         except AlreadyExists:
             job = self.store.get(str(job_id))

@@ -37,6 +37,7 @@ def event_detail(job: Job, bucket: str) -> dict[str, Any]:
         "error_message": job.error_message,
         "result": result,
         "artifacts": {name: {"bucket": bucket, "key": key} for name, key in (job.artifacts or {}).items()} or None,
+        "callback_url": job.callback_url,
         "updated_at": job.updated_at.isoformat(),
     }
 

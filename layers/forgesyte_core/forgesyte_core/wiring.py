@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from forgesyte_core.reconcile import Reconciler
     from forgesyte_core.runner import JobRunner
     from forgesyte_core.storage import Storage
+    from forgesyte_core.webhooks import Webhooks
 
 
 @lru_cache(maxsize=1)
@@ -64,6 +65,16 @@ def job_access() -> JobAccess:
     from forgesyte_core.job_access import JobAccess
 
     return JobAccess(job_store(), storage(), get_settings())
+
+
+@lru_cache(maxsize=1)
+def webhooks() -> Webhooks:
+    from forgesyte_core.webhooks import Webhooks
+
+    secret = get_settings().webhook_secret
+    if not secret:
+        raise RuntimeError("WEBHOOK_SECRET is not set: deploy with the WebhookSecret parameter")
+    return Webhooks(secret)
 
 
 @lru_cache(maxsize=1)
@@ -155,6 +166,7 @@ def reset() -> None:
     for cached in (
         job_store,
         job_events,
+        webhooks,
         storage,
         job_access,
         multipart,

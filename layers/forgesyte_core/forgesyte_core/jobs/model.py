@@ -84,6 +84,7 @@ class Job:
     heartbeat_at: datetime | None = None
     summary: dict[str, Any] | None = None
     artifacts: dict[str, str] | None = None  # name -> S3 key: the pictures a render option asked for
+    callback_url: str | None = None  # the webhook told when the job ends
 
     @property
     def media_seconds(self) -> float:

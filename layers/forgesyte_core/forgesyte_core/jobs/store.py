@@ -109,6 +109,7 @@ class JobStore:
         job_id: str | None = None,
         request_hash: str | None = None,
         owner: str | None = None,
+        callback_url: str | None = None,
     ) -> Job:
         """A new pending job; AlreadyExists when ``job_id`` (an idempotent submit's) is taken."""
         now = utcnow()
@@ -128,6 +129,7 @@ class JobStore:
             expires_at=now + timedelta(days=ttl_days),
             request_hash=request_hash,
             owner=owner,
+            callback_url=callback_url,
         )
         item = self._item_cls(job_id, **{k: v for k, v in _item_values(job).items() if k != "job_id"})
         try:

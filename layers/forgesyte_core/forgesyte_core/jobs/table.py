@@ -75,6 +75,7 @@ class JobItem(Model):
     expires_at = TTLAttribute()
     summary = JSONAttribute(null=True)
     artifacts = JSONAttribute(null=True)
+    callback_url = UnicodeAttribute(null=True)
     owner = UnicodeAttribute(null=True)
     status_index = StatusIndex()
     owner_index = OwnerIndex()
