@@ -169,7 +169,7 @@ def test_cli_commands_against_the_stack(
 
 def test_env_json_points_sam_local_invoke_at_the_moto_server(stack: LocalStack) -> None:
     env = json.loads(Path(stack.config.env_json or "").read_text())
-    assert set(env) == {"ApiFunction", "IngestFunction", "RunnerFunction", "ReconcileFunction"}
+    assert set(env) == {"ApiFunction", "IngestFunction", "RunnerFunction", "ReconcileFunction", "WebhookFunction"}
     port = stack.info["moto_url"].rsplit(":", 1)[1]
     assert env["IngestFunction"]["AWS_ENDPOINT_URL"] == f"http://host.docker.internal:{port}"
     assert env["IngestFunction"]["JOBS_TABLE"] == stack.info["table"]
