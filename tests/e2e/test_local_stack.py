@@ -228,3 +228,48 @@ def test_the_stack_shows_each_jobs_events_from_its_event_bus(stack: LocalStack, 
         mine = [e["detail"]["status"] for e in map(json.loads, lines) if e["detail"]["job_id"] == created["job_id"]]
         time.sleep(0.2)
     assert mine == ["queued", "running", "completed"]
+
+
+def test_a_job_with_a_callback_url_gets_its_signed_webhook(stack: LocalStack, video: Path) -> None:
+    """The local stack runs the webhook function as the template's EventBridge rule would; it may
+    call this machine's own receiver (WEBHOOK_ALLOW_LOCALHOST, which only the local stack sets)."""
+    import hashlib
+    import hmac
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[Any, bytes]] = []  # headers as received: names are case-insensitive
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append((self.headers, self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = client(stack)
+        body = {
+            "plugin_id": "frame-counter",
+            "tool": "count_frames",
+            "content_type": "video/mp4",
+            "content_length": video.stat().st_size,
+            "callback_url": f"http://127.0.0.1:{server.server_address[1]}/hooks/jobs",
+        }
+        created = api.request("POST", "/v1/video/submit", json=body)
+        api.upload(created, video, lambda done, total: None)
+        assert wait_for(api, created["job_id"], TERMINAL)["status"] == "completed"
+        deadline = time.monotonic() + 15
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        server.shutdown()
+    headers, payload = received[0]
+    assert json.loads(payload)["job"]["job_id"] == created["job_id"]
+    assert json.loads(payload)["job"]["status"] == "completed"
+    timestamp, digest = (part.split("=", 1)[1] for part in headers["ForgeSyte-Signature"].split(","))
+    expected = hmac.new(stack.config.webhook_secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    assert hmac.compare_digest(digest, expected.hexdigest())

@@ -96,3 +96,13 @@ def test_a_name_repointed_at_a_private_address_is_not_called(monkeypatch: pytest
     with pytest.raises(BadRequest, match="not a public address"):
         Webhooks("k", post, resolver(table)).deliver(detail)
     assert len(calls) == 1
+
+
+def test_the_local_stack_may_call_this_machine_and_nothing_else_private() -> None:
+    table = {"10.0.0.5": ["10.0.0.5"], "127.0.0.1": ["127.0.0.1"]}
+    assert check_callback_url("http://127.0.0.1:8123/hook", resolver(table), allow_localhost=True) == ["127.0.0.1"]
+    assert check_callback_url("http://localhost/hook", resolver(table), allow_localhost=True) == ["localhost"]
+    with pytest.raises(BadRequest, match=r"must be an https:// URL"):
+        check_callback_url("http://10.0.0.5/hook", resolver(table), allow_localhost=True)
+    with pytest.raises(BadRequest, match=r"must be an https:// URL"):
+        check_callback_url("http://127.0.0.1:8123/hook", resolver(table))

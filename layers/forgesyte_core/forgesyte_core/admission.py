@@ -90,7 +90,7 @@ class Admission:
         if request.callback_url:
             if not self.settings.webhooks_enabled:
                 raise Unprocessable("this stack takes no callback_url: deploy it with the WebhookSecret parameter")
-            check_callback_url(request.callback_url, self.resolver)
+            check_callback_url(request.callback_url, self.resolver, self.settings.webhook_allow_localhost)
         check_file_options(tool, request.options, allowed_model_locations(self.settings))
         unavailable = unavailable_reason(tool, request.options)
         if unavailable:

@@ -51,6 +51,7 @@ class Settings:
     job_event_bus: str = ""  # EventBridge bus for job status changes; empty: none are published
     webhooks_enabled: bool = False  # the stack has a WebhookSecret: submit takes callback_url
     webhook_secret: str = ""  # the webhook function's signing key (only it gets this)
+    webhook_allow_localhost: bool = False  # the local stack only: http://127.0.0.1 receivers
     multipart_window_s: int = 6 * 3600  # how long a job waits for a multipart upload once started
     result_url_expiry_s: int = 3600
     job_ttl_days: int = 30
@@ -98,6 +99,7 @@ class Settings:
             job_event_bus=os.environ.get("JOB_EVENT_BUS", ""),
             webhooks_enabled=os.environ.get("WEBHOOKS_ENABLED", "").lower() == "true",
             webhook_secret=os.environ.get("WEBHOOK_SECRET", ""),
+            webhook_allow_localhost=os.environ.get("WEBHOOK_ALLOW_LOCALHOST", "").lower() == "true",
             multipart_window_s=_int("MULTIPART_WINDOW_S", 6 * 3600),
             result_url_expiry_s=_int("RESULT_URL_EXPIRY_S", 3600),
             job_ttl_days=_int("JOB_TTL_DAYS", 30),

@@ -36,11 +36,20 @@ def resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
-def check_callback_url(url: str, resolver: Resolver = resolve) -> list[str]:
-    """The public addresses ``url``'s host resolves to; BadRequest saying why it cannot be called."""
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def check_callback_url(url: str, resolver: Resolver = resolve, allow_localhost: bool = False) -> list[str]:
+    """The public addresses ``url``'s host resolves to; BadRequest saying why it cannot be called.
+
+    ``allow_localhost`` (WEBHOOK_ALLOW_LOCALHOST, which only the local stack sets) also lets
+    http://127.0.0.1 or localhost through, so a developer's own receiver works; nothing else private.
+    """
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
         raise BadRequest(f"callback_url must be an https URL of at most {MAX_URL_LENGTH} characters")
     parts = urlsplit(url)
+    if allow_localhost and parts.scheme in ("http", "https") and parts.hostname in LOCAL_HOSTS:
+        return [parts.hostname]
     if parts.scheme != "https" or not parts.hostname:
         raise BadRequest("callback_url must be an https:// URL")
     if parts.username or parts.password:
@@ -67,8 +76,10 @@ class Webhooks:
         post: Callable[[str, bytes, dict[str, str], float], int] | None = None,
         resolver: Resolver = resolve,
         retry_delay_s: float = 1.0,
+        allow_localhost: bool = False,
     ) -> None:
         self.secret, self.resolver, self.retry_delay_s = secret, resolver, retry_delay_s
+        self.allow_localhost = allow_localhost
         self.post = post or _post
 
     def deliver(self, detail: dict[str, Any]) -> int:
@@ -77,7 +88,7 @@ class Webhooks:
         body = json.dumps({"type": "job.status", "job": detail}, sort_keys=True).encode()
         error = ""
         for attempt in range(1, ATTEMPTS + 1):
-            check_callback_url(url, self.resolver)  # again: the name may point elsewhere by now
+            check_callback_url(url, self.resolver, self.allow_localhost)  # the name may point elsewhere by now
             now = int(time.time())
             headers = {
                 "Content-Type": "application/json",

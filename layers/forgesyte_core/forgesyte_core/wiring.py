@@ -71,10 +71,10 @@ def job_access() -> JobAccess:
 def webhooks() -> Webhooks:
     from forgesyte_core.webhooks import Webhooks
 
-    secret = get_settings().webhook_secret
-    if not secret:
+    settings = get_settings()
+    if not settings.webhook_secret:
         raise RuntimeError("WEBHOOK_SECRET is not set: deploy with the WebhookSecret parameter")
-    return Webhooks(secret)
+    return Webhooks(settings.webhook_secret, allow_localhost=settings.webhook_allow_localhost)
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,13 @@ from typing import Any
 
 from forgesyte_dev.template import ROOT
 
-HANDLERS = {"api": "api_app", "ingest": "ingest_app", "runner": "runner_app", "reconcile": "reconcile_app"}
+HANDLERS = {
+    "api": "api_app",
+    "ingest": "ingest_app",
+    "runner": "runner_app",
+    "reconcile": "reconcile_app",
+    "webhook": "webhook_app",
+}
 
 
 @dataclass

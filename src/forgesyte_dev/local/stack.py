@@ -55,6 +55,17 @@ class StackConfig:
     container_host: str = "host.docker.internal"  # how containers (sam local) reach moto_host
     extra_env: dict[str, str] = field(default_factory=dict)
     web_root: Path | None = None  # the built web page (web/dist), served at the API's origin
+    webhook_secret: str = "local-webhook-secret"  # signs the local stack's webhooks
+
+
+WEBHOOK_STATUSES = ("completed", "failed", "cancelled")
+
+
+def _deliver_webhook(event: dict[str, Any]) -> None:
+    try:
+        invoke("webhook", event)
+    except Exception:  # EventBridge would retry and dead-letter; here the log says what happened
+        logger.exception("webhook not delivered", extra={"job_id": event.get("detail", {}).get("job_id")})
 
 
 def _job_event_queue(sqs: Any, bus: str, prefix: str) -> str:
@@ -127,6 +138,10 @@ class LocalStack:
                     *(["--image", config.batch_image] if config.batch_image else []),
                 ]
             ),
+            # Webhooks on, to this machine's own receivers too (never set in the cloud).
+            "WEBHOOKS_ENABLED": "true",
+            "WEBHOOK_SECRET": config.webhook_secret,
+            "WEBHOOK_ALLOW_LOCALHOST": "true",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             **config.extra_env,
@@ -235,6 +250,10 @@ class LocalStack:
                 with path.open("a") as out:
                     out.write(json.dumps(event) + "\n")
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                detail = event.get("detail") or {}
+                if detail.get("callback_url") and detail.get("status") in WEBHOOK_STATUSES:
+                    # What the template's EventBridge rule does: the webhook function, off this thread.
+                    threading.Thread(target=_deliver_webhook, args=(event,), name="webhook", daemon=True).start()
 
     def stop(self, crash: bool = False) -> None:
         """Stop everything; ``crash`` kills the workers mid-job as a power cut would."""
