@@ -55,7 +55,7 @@ class StackConfig:
     container_host: str = "host.docker.internal"  # how containers (sam local) reach moto_host
     extra_env: dict[str, str] = field(default_factory=dict)
     web_root: Path | None = None  # the built web page (web/dist), served at the API's origin
-    webhook_secret: str = "local-webhook-secret"  # signs the local stack's webhooks
+    webhook_secret: str = "local-webhook-secret"  # noqa: S105 (the local stack's, not a secret)
 
 
 WEBHOOK_STATUSES = ("completed", "failed", "cancelled")
