@@ -172,6 +172,10 @@ def test_a_dynamic_export_gets_the_smallest_stride_multiple_rectangle(tmp_path: 
     assert (box.ratio, box.pad_x, box.pad_y) == (1.0, 0, 12)
     boxes, _, _ = model.detect(np.zeros((360, 640, 3), np.uint8))
     assert boxes[0].tolist() == pytest.approx([300, 160, 340, 200])  # (320, 192) less the 12 px of padding
+    video = write_mp4v(tmp_path / "wide.mp4", frames=3, size=(640, 360))
+    result = Plugin().run_tool("video_track", {"video_path": str(video), "options": {"model": str(path)}})
+    assert result["model"]["input_size"] == [384, 640]  # what this video ran at, not the nominal 640×640
+    assert len(list(result["frames"])) == 3
 
 
 def test_device_inputs_through_io_binding_give_the_same_output(tiny_model: Path) -> None:

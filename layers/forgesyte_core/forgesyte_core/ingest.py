@@ -91,8 +91,10 @@ class Ingest:
         job_id = job_id_from_key(event.key)
         if self.drops is not None and event.bucket == self.storage.bucket and event.key.startswith(DROP_PREFIX):
             job = self.drops.job_for(event.key, event.version)
-            if job is None or job.error_code == BadDrop.code:
-                return "ignored" if job is None else "failed"
+            if job is None:
+                return "ignored"
+            if job.error_code == BadDrop.code:  # failed when it was made: nothing to validate
+                return "failed"
             job_id = job.job_id
         if event.bucket != self.storage.bucket or job_id is None:
             log.info("ignoring object %s/%s: not an upload key", event.bucket, event.key)

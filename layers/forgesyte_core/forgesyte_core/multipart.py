@@ -62,7 +62,9 @@ class MultipartUploads:
 
     def list_parts(self, job_id: str, caller: str, upload_id: str) -> list[dict[str, Any]]:
         """The parts S3 holds so far, as Uppy wants them: a resumed upload sends only the rest."""
-        job = self._uploadable(job_id, caller)
+        return self._parts(self._uploadable(job_id, caller), upload_id)
+
+    def _parts(self, job: Job, upload_id: str) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = []
         marker = 0
         while True:
@@ -90,10 +92,10 @@ class MultipartUploads:
         except (KeyError, TypeError):
             raise BadRequest("parts must be a non-empty list of {PartNumber, ETag}") from None
         chosen = [{"PartNumber": number, "ETag": etag} for number, etag in sorted(numbered)]
-        held = {p["PartNumber"]: p["Size"] for p in self.list_parts(job_id, caller, upload_id)}
+        held = {p["PartNumber"]: p["Size"] for p in self._parts(job, upload_id)}
         total = sum(held.get(number, 0) for number, _ in numbered)
         if total > job.declared_bytes:
-            self.abort(job_id, caller, upload_id)
+            self._abort(job, upload_id)
             raise PayloadTooLarge(
                 f"the parts hold {total} bytes, more than the {job.declared_bytes} the job declared; "
                 "the upload was aborted: submit again with the file's real size"
@@ -108,7 +110,9 @@ class MultipartUploads:
         return {"location": f"s3://{self.settings.bucket_name}/{job.input_key}", "key": job.input_key}
 
     def abort(self, job_id: str, caller: str, upload_id: str) -> dict[str, Any]:
-        job = self.access.owned(job_id, caller)
+        return self._abort(self.access.owned(job_id, caller), upload_id)
+
+    def _abort(self, job: Job, upload_id: str) -> dict[str, Any]:
         self._s3_call("abort_multipart_upload", Bucket=self.settings.bucket_name, Key=job.input_key, UploadId=upload_id)
         return {"aborted": upload_id}
 

@@ -61,7 +61,6 @@ class ProgressReporter:
         self._stop_at = stop_at  # on the clock: the Lambda deadline less a margin
         self._last = clock()
         self.writes = 0
-        self.write_failures = 0
         self.percent = 0
 
     def __call__(self, current: int, total: int | None = None) -> None:
@@ -83,7 +82,6 @@ class ProgressReporter:
         except PynamoDBException as exc:
             # Progress is best effort: a throttled or failed write must not cost a job that is still
             # working. If writes keep failing, the heartbeat sweep notices and retries the job.
-            self.write_failures += 1
             logger.warning("progress write failed; the job goes on", extra={"job_id": self._job_id, "error": str(exc)})
             return
         self.writes += 1

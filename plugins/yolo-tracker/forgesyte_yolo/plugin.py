@@ -101,7 +101,9 @@ class Plugin:
             model, tracker.low_threshold, float(options.get("iou", 0.7)), int(options.get("max_det", 300))
         )
         result = track_video(video_path, detect, model.names, progress, tracker)
-        result["model"] = {"input_size": list(model.input_size), "provider": model.provider, "dynamic": model.dynamic}
+        # A dynamic export runs at the rectangle for this video's frames, not its nominal size.
+        input_size = model.input_size_for((result["height"], result["width"]))
+        result["model"] = {"input_size": list(input_size), "provider": model.provider, "dynamic": model.dynamic}
         return result
 
 

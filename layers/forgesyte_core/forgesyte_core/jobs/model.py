@@ -89,7 +89,7 @@ class Job:
     @property
     def media_seconds(self) -> float:
         """The validated video's duration (0 for images and jobs not yet validated)."""
-        return float(self.media.duration or 0.0) if self.media and self.media.duration else 0.0
+        return float(self.media.duration or 0.0) if self.media else 0.0
 
     @property
     def is_terminal(self) -> bool:
