@@ -60,15 +60,20 @@ def test_catalog(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, test_catalog: Path) -> Iterator[Aws]:
+def aws(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, test_catalog: Path
+) -> Iterator[Aws]:
+    """``@pytest.mark.template_parameters(Name="value")`` deploys with those parameter values."""
     import boto3
     from moto import mock_aws
 
     from forgesyte_dev.template import provision
 
+    marker = request.node.get_closest_marker("template_parameters")
+    overrides = dict(marker.kwargs) if marker else {}
     with mock_aws():
         s3, sqs, dynamodb = (boto3.client(name, region_name="us-east-1") for name in ("s3", "sqs", "dynamodb"))
-        stack = provision(s3, dynamodb, sqs, prefix="test")
+        stack = provision(s3, dynamodb, sqs, prefix="test", overrides=overrides)
         for name, value in stack.environment().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("PLUGIN_CATALOG_PATH", str(test_catalog))

@@ -234,7 +234,7 @@ def provision(
             {
                 "QueueArn": stack.resolve(conf["Queue"]),
                 "Events": [conf["Event"]],
-                "Filter": {"Key": {"FilterRules": conf["Filter"]["S3Key"]["Rules"]}},
+                "Filter": {"Key": {"FilterRules": stack.resolve(conf["Filter"]["S3Key"]["Rules"])}},
             }
             for conf in notifications.get("QueueConfigurations", [])
         ]

@@ -3,6 +3,8 @@ upload, run; one job per object however often its event comes; bad drops fail wi
 
 from __future__ import annotations
 
+import pytest
+
 from forgesyte_core import wiring
 from forgesyte_core.drops import DROP_OWNER, drop_job_id
 from tests.helpers import Aws, LambdaContext, sqs_event
@@ -85,3 +87,31 @@ def test_keys_that_are_not_drops_are_ignored(aws: Aws) -> None:
     for key in ("incoming/frame-counter/", "incoming/frame-counter/count_frames/", "elsewhere/x.mp4"):
         deliver(drop(aws, key, b"x"))
     assert aws.drain("WorkQueue") == []
+
+
+@pytest.mark.template_parameters(DropPrefix="cameras/feeds/")
+def test_the_drop_prefix_is_the_stacks_parameter(aws: Aws, media: MediaFiles) -> None:
+    key = "cameras/feeds/frame-counter/count_frames/gate.mp4"
+    events = drop(aws, key, media.mp4v.read_bytes())  # the bucket notifies for the configured prefix
+    deliver(events)
+    run_work(aws)
+    assert wiring.job_store().get(drop_job_id(key, sequencer(events))).status == "completed"
+    assert drop(aws, "incoming/frame-counter/count_frames/old.mp4", media.mp4v.read_bytes()) == []
+    bad = drop(aws, "cameras/feeds/nope/count_frames/x.mp4", media.mp4v.read_bytes())
+    deliver(bad)
+    job = wiring.job_store().get(drop_job_id("cameras/feeds/nope/count_frames/x.mp4", sequencer(bad)))
+    assert "drop files under cameras/feeds/PLUGIN_ID/TOOL/" in (job.error_message or "")
+
+
+def test_a_drop_is_read_once_for_its_job_and_its_validation(aws: Aws, media: MediaFiles) -> None:
+    from forgesyte_core import clients
+
+    calls: list[str] = []
+    for service in ("s3", "dynamodb"):
+        clients.client(service).meta.events.register(
+            f"before-call.{service}", lambda model, **_: calls.append(model.name)
+        )
+    deliver(drop(aws, "incoming/frame-counter/count_frames/once.mp4", media.mp4v.read_bytes()))
+    assert calls.count("HeadObject") == 1
+    assert calls.count("GetItem") == 1  # is it a duplicate? then PutItem makes the job
+    assert "PutItem" in calls

@@ -35,18 +35,18 @@ S3_PREFIXES = {
     "IngestFunctionRole": {
         ("s3:GetObject", "uploads/*"),
         ("s3:DeleteObject", "uploads/*"),
-        ("s3:GetObject", "incoming/*"),
+        ("s3:GetObject", "${DropPrefix}*"),
     },
     "RunnerFunctionRole": {
         ("s3:GetObject", "uploads/*"),
-        ("s3:GetObject", "incoming/*"),
+        ("s3:GetObject", "${DropPrefix}*"),
         ("s3:GetObject", "models/*"),
         ("s3:PutObject", "results/*"),
         ("s3:AbortMultipartUpload", "results/*"),
     },
     "BatchJobRole": {
         ("s3:GetObject", "uploads/*"),
-        ("s3:GetObject", "incoming/*"),
+        ("s3:GetObject", "${DropPrefix}*"),
         ("s3:GetObject", "models/*"),
         ("s3:PutObject", "results/*"),
         ("s3:AbortMultipartUpload", "results/*"),

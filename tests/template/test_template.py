@@ -85,7 +85,8 @@ def test_bucket_is_private_encrypted_tls_only_and_notifies_the_upload_queue() ->
     notifications = bucket["NotificationConfiguration"]["QueueConfigurations"]
     assert all(n["Queue"] == {"Fn::GetAtt": ["UploadQueue", "Arn"]} for n in notifications)
     prefixes_watched = [n["Filter"]["S3Key"]["Rules"] for n in notifications]
-    assert prefixes_watched == [[{"Name": "prefix", "Value": "uploads/"}], [{"Name": "prefix", "Value": "incoming/"}]]
+    drops = {"Name": "prefix", "Value": {"Ref": "DropPrefix"}}
+    assert prefixes_watched == [[{"Name": "prefix", "Value": "uploads/"}], [drops]]
     prefixes = {rule.get("Prefix") for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert {"uploads/", "results/"} <= prefixes
 
@@ -143,3 +144,13 @@ def test_zip_handlers_never_import_numpy_or_cv2() -> None:
         env = {"PYTHONPATH": str(ROOT / "functions" / function), "PATH": "/usr/bin:/bin"}
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
         assert result.stdout.strip() == "", function
+
+
+def test_the_drop_prefix_must_be_a_folder_and_reaches_the_functions() -> None:
+    pattern = re.compile(TEMPLATE["Parameters"]["DropPrefix"]["AllowedPattern"])
+    accepted = ["incoming/", "cameras/feeds/", "site_2.cams/"]
+    refused = ["", "incoming", "/incoming/", "a//b/", "in coming/", "../x/"]
+    assert all(pattern.fullmatch(p) for p in accepted)
+    assert not any(pattern.fullmatch(p) for p in refused)
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["DROP_PREFIX"] == {"Ref": "DropPrefix"}

@@ -1,5 +1,6 @@
-"""Jobs from plain S3 drops: an object written under ``incoming/{plugin_id}/{tool}/…`` becomes a job on
-arrival, validated like any upload and run, for pipelines that never touch the API.
+"""Jobs from plain S3 drops: an object written under ``{prefix}{plugin_id}/{tool}/…`` becomes a job on
+arrival, validated like any upload and run, for pipelines that never touch the API. The prefix is the
+stack's ``DropPrefix`` parameter (``incoming/`` by default).
 
 Options ride in the object's metadata: ``x-amz-meta-forgesyte-options`` holding a JSON object. The
 job's id is derived from the key and the object's version (or, in an unversioned bucket, the
@@ -27,7 +28,6 @@ from forgesyte_core.storage import Storage
 
 log = logging.getLogger(__name__)
 
-DROP_PREFIX = "incoming/"
 OPTIONS_METADATA = "forgesyte-options"
 DROP_OWNER = "s3-drop"
 _NAMESPACE = uuid.UUID("7c0a3f56-2b1e-4c55-9f0e-0d5e1f3c9a11")
@@ -46,11 +46,19 @@ class DropKey:
     name: str
 
 
-def parse_drop_key(key: str) -> DropKey | None:
-    """``incoming/{plugin_id}/{tool}/{name…}``; None for anything else (a folder marker, too short)."""
-    if not key.startswith(DROP_PREFIX):
+@dataclass(frozen=True)
+class DropArrival:
+    """A drop's job and the object's HEAD, read once for both the job and its validation."""
+
+    job: Job
+    head: dict[str, Any]
+
+
+def parse_drop_key(key: str, prefix: str) -> DropKey | None:
+    """``{prefix}{plugin_id}/{tool}/{name…}``; None for anything else (a folder marker, too short)."""
+    if not key.startswith(prefix):
         return None
-    parts = key[len(DROP_PREFIX) :].split("/", 2)
+    parts = key[len(prefix) :].split("/", 2)
     if len(parts) != 3 or not all(parts) or parts[2].endswith("/"):
         return None
     return DropKey(*parts)
@@ -64,13 +72,26 @@ class DropIntake:
     def __init__(self, store: JobStore, storage: Storage, catalog: PluginCatalog, settings: Settings) -> None:
         self.store, self.storage, self.catalog, self.settings = store, storage, catalog, settings
 
-    def job_for(self, key: str, version: str) -> Job | None:
+    @property
+    def prefix(self) -> str:
+        return self.settings.drop_prefix
+
+    def owns(self, key: str) -> bool:
+        return key.startswith(self.prefix)
+
+    def arrival(self, key: str, version: str) -> DropArrival | None:
         """The job for this drop, made on its first event (pending, to be validated, or already failed
         with the reason); None when the key is not a drop or the object is gone."""
-        drop = parse_drop_key(key)
-        head = self.storage.head(key) if drop else None
-        if drop is None or head is None:
-            log.info("ignoring %s: not a drop (incoming/PLUGIN/TOOL/NAME) or gone", key)
+        head = self.storage.head(key) if parse_drop_key(key, self.prefix) else None
+        job = self._job_for(key, version, head) if head is not None else None
+        if head is None or job is None:
+            log.info("ignoring %s: not a drop (%sPLUGIN/TOOL/NAME) or gone", key, self.prefix)
+            return None
+        return DropArrival(job, head)
+
+    def _job_for(self, key: str, version: str, head: dict[str, Any]) -> Job | None:
+        drop = parse_drop_key(key, self.prefix)
+        if drop is None:
             return None
         job_id = drop_job_id(key, version)
         existing = self.store.find(job_id)
@@ -127,7 +148,7 @@ class DropIntake:
         try:
             tool = self.catalog.tool(drop.plugin_id, drop.tool)
         except ForgeSyteError as exc:
-            return BadDrop(f"{exc.message}: drop files under incoming/PLUGIN_ID/TOOL/")
+            return BadDrop(f"{exc.message}: drop files under {self.prefix}PLUGIN_ID/TOOL/")
         if job_type not in tool_input_kinds(tool):
             return BadDrop(f"tool '{drop.tool}' of plugin '{drop.plugin_id}' does not take {job_type} input")
         return None

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from forgesyte_core.dispatch import Dispatcher, TooLongForLambda
-from forgesyte_core.drops import DROP_PREFIX, BadDrop, DropIntake
+from forgesyte_core.drops import BadDrop, DropIntake
 from forgesyte_core.errors import ForgeSyteError, InputChanged, InvalidMedia, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore
@@ -88,25 +88,28 @@ class Ingest:
 
     def handle(self, event: ObjectCreated) -> str:
         """Process one arrival; returns what happened: ignored | late | duplicate | rejected | queued | failed."""
-        job_id = job_id_from_key(event.key)
-        if self.drops is not None and event.bucket == self.storage.bucket and event.key.startswith(DROP_PREFIX):
-            job = self.drops.job_for(event.key, event.version)
-            if job is None:
+        job_id, arrival = job_id_from_key(event.key), None
+        if self.drops is not None and event.bucket == self.storage.bucket and self.drops.owns(event.key):
+            arrival = self.drops.arrival(event.key, event.version)
+            if arrival is None:
                 return "ignored"
-            if job.error_code == BadDrop.code:  # failed when it was made: nothing to validate
+            if arrival.job.error_code == BadDrop.code:  # failed when it was made: nothing to validate
                 return "failed"
-            job_id = job.job_id
+            job_id = arrival.job.job_id
         if event.bucket != self.storage.bucket or job_id is None:
             log.info("ignoring object %s/%s: not an upload key", event.bucket, event.key)
             return "ignored"
         bind_job(job_id)
         try:
-            return self._handle(job_id, event)
+            known = (arrival.job, arrival.head) if arrival else (None, None)  # a drop's: read already
+            return self._handle(job_id, event, *known)
         finally:
             unbind_job()
 
-    def _handle(self, job_id: str, event: ObjectCreated) -> str:
-        job = self.store.find(job_id)
+    def _handle(
+        self, job_id: str, event: ObjectCreated, known: Job | None = None, known_head: dict[str, Any] | None = None
+    ) -> str:
+        job = known or self.store.find(job_id)
         if job is None:
             log.info("ignoring upload %s: no such job (expired or never created)", event.key)
             return "ignored"
@@ -117,7 +120,7 @@ class Ingest:
             log.info("deleting %s: its job already ended as %s", event.key, job.status)
             self.storage.delete(event.key)
             return "late"
-        head = self.storage.head(event.key)
+        head = known_head or self.storage.head(event.key)
         if job.status != JobStatus.PENDING:
             return self._after_validation(job, event, head)
         if head is None:

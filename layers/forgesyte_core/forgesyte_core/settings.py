@@ -23,6 +23,21 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+# The bucket's own prefixes: a drop prefix inside one (or holding one) would turn uploads or results
+# into drops.
+RESERVED_PREFIXES = ("uploads/", "results/", "models/")
+
+
+def _drop_prefix() -> str:
+    prefix = os.environ.get("DROP_PREFIX", "").strip() or "incoming/"
+    if not prefix.endswith("/") or prefix.startswith("/"):
+        raise ValueError(f"DROP_PREFIX must be a folder like incoming/ (no leading /, a trailing /), got {prefix!r}")
+    for reserved in RESERVED_PREFIXES:
+        if prefix.startswith(reserved) or reserved.startswith(prefix):
+            raise ValueError(f"DROP_PREFIX {prefix!r} overlaps the bucket's {reserved} prefix")
+    return prefix
+
+
 def _list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
@@ -73,6 +88,8 @@ class Settings:
     work_dir: str = "/tmp"
     # Set only by the local stack: a command that runs a job the way a Batch job would.
     local_batch_command: str = ""
+    # Objects written under it become jobs: {drop_prefix}{plugin_id}/{tool}/{name} (drops.py).
+    drop_prefix: str = "incoming/"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -116,6 +133,7 @@ class Settings:
             catalog_path=os.environ.get("PLUGIN_CATALOG_PATH", ""),
             work_dir=os.environ.get("WORK_DIR", "/tmp"),
             local_batch_command=os.environ.get("LOCAL_BATCH_COMMAND", ""),
+            drop_prefix=_drop_prefix(),
         )
 
 
