@@ -20,7 +20,7 @@ APT_COMMANDS := ffmpeg podman buildah runc mmdebstrap chromium
 WEB_STAMP := web/node_modules/.installed
 WEB_SOURCES := $(wildcard web/src/*.ts) web/index.html web/style.css web/build.mjs web/tsconfig.json
 
-.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants web web-test screenshots test-deployed
+.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants web web-test screenshots test-deployed test-deployed-local
 
 $(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml $(CONSTRAINTS)
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ web-test: web
 # Against a deployed stack (AWS credentials in the environment): AWS_SAM_STACK_NAME=<stack> make test-deployed
 test-deployed: $(STAMP)
 	$(BIN)/pytest tests/deployed
+
+# The same suite against the running local stack (`make dev` in another terminal), which publishes
+# itself as a CloudFormation stack on its moto server.
+test-deployed-local: $(STAMP)
+	local_stack=$$($(BIN)/python -m forgesyte_dev.local.outputs) && env $$local_stack $(BIN)/pytest tests/deployed
 
 # The README's screenshots, from the browser tests.
 screenshots: $(STAMP) web

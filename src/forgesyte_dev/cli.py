@@ -13,6 +13,7 @@ from pathlib import Path
 from forgesyte_dev import catalog_build, plugins_cmd, probe_cmd
 
 ENV_API_URL, ENV_API_KEY = "FORGESYTE_API_URL", "FORGESYTE_API_KEY"
+DEFAULT_LOCAL_KEY = "forgesyte-local-dev-key"
 
 EPILOG = f"""\
 Commands that talk to an API use the local stack `forgesyte dev` runs, unless --api or ${ENV_API_URL}
@@ -29,6 +30,15 @@ def _version() -> str:
         return version("forgesyte-dev")
     except PackageNotFoundError:
         return "unknown (not installed)"
+
+
+def _gateway_key(value: str) -> str:
+    from forgesyte_dev.local.outputs import api_key_problem
+
+    problem = api_key_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _remote(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=8000, help="API port; 0 picks a free one (default 8000)")
     dev.add_argument("--workers", type=int, default=2, help="runner worker processes (default 2)")
     dev.add_argument("--moto-url", metavar="URL", help="attach to a running moto server (keeps jobs across restarts)")
-    dev.add_argument("--api-key", default="local-dev-key", help="the key the local API accepts (default local-dev-key)")
+    dev.add_argument(
+        "--api-key",
+        type=_gateway_key,
+        default=DEFAULT_LOCAL_KEY,
+        help=f"the key the local API accepts, 20 to 128 characters as in API Gateway (default {DEFAULT_LOCAL_KEY})",
+    )
     dev.add_argument(
         "--batch-image",
         metavar="IMAGE",

@@ -1,6 +1,6 @@
 """A deployed stack, end to end, as its users drive it: the API with its key, presigned uploads to
-the real bucket, jobs that complete, their EventBridge events, and a job from an S3 drop. Everything
-it creates is removed at the end (its jobs expire by TTL)."""
+the real bucket, jobs that complete or fail with a reason, their EventBridge events, and jobs from S3
+drops. Everything it creates is removed at the end (the session fixtures in conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,15 @@ import requests
 
 from forgesyte_dev.synthetic import crossing_scene
 from forgesyte_dev.text_lines import rendered_lines
-from tests.deployed.conftest import Deployed
+from tests.deployed.conftest import Deployed, JobEventLog
 
 TERMINAL = {"completed", "failed", "cancelled"}
+POLL_S = 2.0
 
 
 def call(deployed: Deployed, method: str, path: str, body: Any = None) -> Any:
     response = requests.request(
-        method, deployed.api.rstrip("/") + path, json=body, headers={"X-API-Key": deployed.api_key}, timeout=30
+        method, deployed.api + path, json=body, headers={"X-API-Key": deployed.api_key}, timeout=30
     )
     assert response.status_code < 400, (response.status_code, response.text)
     return response.json()
@@ -36,12 +37,13 @@ def submit_and_upload(deployed: Deployed, kind: str, path: Path, content_type: s
         f"/v1/{kind}/submit",
         {"plugin_id": plugin, "tool": tool, "content_type": content_type, "content_length": path.stat().st_size},
     )
+    deployed.created_jobs.append(created["job_id"])
     form = created["upload"]
     with path.open("rb") as file:
         answer = requests.post(
             form["url"], data=form["fields"], files={"file": (path.name, file, content_type)}, timeout=120
         )
-    assert answer.status_code in (200, 204), answer.text
+    assert answer.status_code in (200, 201, 204), answer.text
     return str(created["job_id"])
 
 
@@ -51,89 +53,97 @@ def wait(deployed: Deployed, job_id: str, timeout: float = 900) -> dict[str, Any
         job = call(deployed, "GET", f"/v1/jobs/{job_id}")
         if job["status"] in TERMINAL:
             return dict(job)
-        time.sleep(5)
+        time.sleep(POLL_S)
     raise AssertionError(f"job {job_id} did not end in {timeout} s")
 
 
 @pytest.fixture(scope="module")
-def events_queue(deployed: Deployed) -> Iterator[str]:
-    """A temporary rule on the job bus into a temporary queue: what a user's rule would receive."""
-    sqs, events = deployed.session.client("sqs"), deployed.session.client("events")
-    bus = deployed.outputs["JobEventBusName"]
-    name = f"forgesyte-deployed-test-{uuid.uuid4().hex[:8]}"
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    rule_arn = events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": ["forgesyte"]}))[
-        "RuleArn"
-    ]
-    policy = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-            }
-        ]
-    }
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
-    try:
-        yield url
-    finally:
-        events.remove_targets(Rule=name, EventBusName=bus, Ids=["queue"])
-        events.delete_rule(Name=name, EventBusName=bus)
-        sqs.delete_queue(QueueUrl=url)
+def scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("deployed") / "scene.mp4"
+    crossing_scene(320, 180, seconds=3).write(path)
+    return path
 
 
-def statuses_for(deployed: Deployed, url: str, job_id: str, until: str, timeout: float = 120) -> list[str]:
-    sqs, seen = deployed.session.client("sqs"), []
-    deadline = time.monotonic() + timeout
-    while until not in seen and time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", []):
-            detail = json.loads(message["Body"])["detail"]
-            if detail["job_id"] == job_id:
-                seen.append(detail["status"])
-    return seen
+@pytest.fixture
+def drops(deployed: Deployed) -> Iterator[list[str]]:
+    """Keys this test drops under incoming/; deleted afterwards with their jobs' results."""
+    keys: list[str] = []
+    yield keys
+    s3 = deployed.session.client("s3")
+    for key in keys:
+        s3.delete_object(Bucket=deployed.bucket, Key=key)
 
 
-def test_a_video_and_an_image_through_the_real_api(deployed: Deployed, events_queue: str, tmp_path: Path) -> None:
-    video = tmp_path / "scene.mp4"
-    crossing_scene(320, 180, seconds=3).write(video)
-    video_job = submit_and_upload(deployed, "video", video, "video/mp4", "motion-tracker", "video_track")
-    done = wait(deployed, video_job)
+def test_a_video_runs_through_the_api_and_its_events_are_its_transitions(
+    deployed: Deployed, job_events: JobEventLog, scene: Path
+) -> None:
+    job_id = submit_and_upload(deployed, "video", scene, "video/mp4", "motion-tracker", "video_track")
+    done = wait(deployed, job_id)
     assert done["status"] == "completed", done
+    assert done["media"]["frames"] == 90
     results = requests.get(done["result_url"], timeout=60).json()
-    assert results["total_frames"] == 90
-    assert statuses_for(deployed, events_queue, video_job, "completed")[-1] == "completed"
+    assert results["total_frames"] == len(results["frames"]) == 90
+    assert any(f["detections"]["tracked_objects"] for f in results["frames"]), "the scene's objects move"
 
+    ended = job_events.first(lambda d: d["job_id"] == job_id and d["status"] == "completed")
+    assert ended["result"] == {"bucket": deployed.bucket, "key": f"results/{job_id}.json"}
+    assert (ended["plugin_id"], ended["tool"], ended["error_code"]) == ("motion-tracker", "video_track", None)
+    assert job_events.statuses(job_id) == ["queued", "running", "completed"]
+
+
+def test_an_image_is_read_by_ocr(deployed: Deployed, tmp_path: Path) -> None:
     import cv2
 
     image = tmp_path / "line.png"
     text, _, picture = next(rendered_lines())
     cv2.imwrite(str(image), picture)
-    image_job = wait(deployed, submit_and_upload(deployed, "image", image, "image/png", "ocr", "analyze"))
-    assert image_job["status"] == "completed", image_job
-    assert requests.get(image_job["result_url"], timeout=60).json()["results"]["text"].split() == text.split()
+    done = wait(deployed, submit_and_upload(deployed, "image", image, "image/png", "ocr", "analyze"))
+    assert done["status"] == "completed", done
+    assert requests.get(done["result_url"], timeout=60).json()["results"]["text"].split() == text.split()
 
 
-def test_a_drop_under_incoming_becomes_a_job(deployed: Deployed, events_queue: str, tmp_path: Path) -> None:
-    video = tmp_path / "drop.mp4"
-    crossing_scene(320, 180, seconds=2).write(video)
+def test_a_file_that_is_not_a_video_fails_with_its_reason(
+    deployed: Deployed, job_events: JobEventLog, tmp_path: Path
+) -> None:
+    fake = tmp_path / "notes.mp4"
+    fake.write_bytes(b"these are meeting notes, not a video\n" * 200)
+    job_id = submit_and_upload(deployed, "video", fake, "video/mp4", "motion-tracker", "video_track")
+    done = wait(deployed, job_id)
+    assert (done["status"], done["error_code"]) == ("failed", "invalid_media"), done
+    assert done["error_message"]
+    failed = job_events.first(lambda d: d["job_id"] == job_id and d["status"] == "failed")
+    assert (failed["error_code"], failed["result"]) == ("invalid_media", None)
+
+
+def test_a_drop_under_the_drop_prefix_becomes_a_job_with_results(
+    deployed: Deployed, job_events: JobEventLog, scene: Path, drops: list[str]
+) -> None:
     s3 = deployed.session.client("s3")
-    key = f"incoming/motion-tracker/video_track/deployed-test/{uuid.uuid4().hex}.mp4"
-    s3.upload_file(str(video), deployed.bucket, key, ExtraArgs={"ContentType": "video/mp4"})
-    try:
-        sqs, deadline, ended = deployed.session.client("sqs"), time.monotonic() + 600, None
-        while ended is None and time.monotonic() < deadline:
-            for message in sqs.receive_message(QueueUrl=events_queue, MaxNumberOfMessages=10, WaitTimeSeconds=10).get(
-                "Messages", []
-            ):
-                detail = json.loads(message["Body"])["detail"]
-                if detail["owner"] == "s3-drop" and detail["status"] in TERMINAL:
-                    ended = detail
-        assert ended is not None, "no event for the drop's job"
-        assert ended["status"] == "completed", ended
-    finally:
-        s3.delete_object(Bucket=deployed.bucket, Key=key)
+    key = f"{deployed.outputs['DropPrefix']}motion-tracker/video_track/deployed-test/{uuid.uuid4().hex}.mp4"
+    drops.append(key)
+    options = json.dumps({"lost_buffer_frames": 20})
+    s3.upload_file(
+        str(scene),
+        deployed.bucket,
+        key,
+        ExtraArgs={"ContentType": "video/mp4", "Metadata": {"forgesyte-options": options}},
+    )
+    ended = job_events.first(
+        lambda d: d["owner"] == "s3-drop" and d["tool"] == "video_track" and d["status"] in TERMINAL, timeout=600
+    )
+    deployed.created_jobs.append(ended["job_id"])
+    assert ended["status"] == "completed", ended
+    stored = s3.get_object(Bucket=ended["result"]["bucket"], Key=ended["result"]["key"])["Body"].read()
+    assert json.loads(stored)["total_frames"] == 90
+
+
+def test_a_drop_for_an_unknown_plugin_fails_instead_of_vanishing(
+    deployed: Deployed, job_events: JobEventLog, scene: Path, drops: list[str]
+) -> None:
+    key = f"{deployed.outputs['DropPrefix']}no-such-plugin/video_track/deployed-test/{uuid.uuid4().hex}.mp4"
+    drops.append(key)
+    deployed.session.client("s3").upload_file(str(scene), deployed.bucket, key, ExtraArgs={"ContentType": "video/mp4"})
+    failed = job_events.first(lambda d: d["owner"] == "s3-drop" and d["plugin_id"] == "no-such-plugin", timeout=300)
+    deployed.created_jobs.append(failed["job_id"])
+    assert (failed["status"], failed["error_code"]) == ("failed", "bad_drop"), failed
+    assert "no-such-plugin" in failed["error_message"]

@@ -56,6 +56,13 @@ def test_the_api_and_key_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     assert cli.build_parser().parse_args(["jobs", "--api-key", "other"]).api_key == "other"
 
 
+def test_the_local_key_follows_api_gateways_length_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.build_parser().parse_args(["dev"]).api_key == cli.DEFAULT_LOCAL_KEY
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["dev", "--api-key", "short"])
+    assert "20 to 128 characters" in capsys.readouterr().err
+
+
 def test_without_a_terminal_progress_is_plain_lines_with_rate_and_eta() -> None:
     log = io.StringIO()
     report = progress("upload clip.mp4", stream=log)

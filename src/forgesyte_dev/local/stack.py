@@ -27,11 +27,11 @@ from forgesyte_core.observability import logger
 from forgesyte_dev.local.gateway import Gateway
 from forgesyte_dev.local.invoke import invoke
 from forgesyte_dev.local.lambda_image import ImageFunction
+from forgesyte_dev.local.outputs import FAKE_CREDENTIALS, publish_outputs
 from forgesyte_dev.local.routes import api_routes, cors_headers
 from forgesyte_dev.local.workers import FunctionPool, QueuePoller
 from forgesyte_dev.template import load_template, provision
 
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 SCHEDULE_EVENT = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
 
 
@@ -43,7 +43,7 @@ class StackConfig:
     moto_url: str | None = None  # attach to a running moto server instead of starting one
     prefix: str = "forgesyte-local"
     state_dir: Path = Path(".local-stack")
-    api_key: str = "local-dev-key"
+    api_key: str = "forgesyte-local-dev-key"
     runner_workers: int = 2
     ingest_workers: int = 1
     sweep_interval_s: float = 60.0
@@ -218,10 +218,20 @@ class LocalStack:
         )
         self.gateway.start()
         _allow_origin(s3, resources.physical["MediaBucket"], self.gateway.url)
+        publish_outputs(
+            boto3.session.Session(),
+            config.prefix,
+            self.gateway.url,
+            config.api_key,
+            resources.physical,
+            resources.parameters,
+        )
         self.info = {
+            "stack_name": config.prefix,
             "api_url": self.gateway.url,
             "api_key": config.api_key,
             "moto_url": moto_url,
+            "region": config.region,
             "bucket": resources.physical["MediaBucket"],
             "table": resources.physical["JobsTable"],
             "queues": {
