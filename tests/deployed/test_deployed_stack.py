@@ -128,11 +128,10 @@ def test_a_drop_under_the_drop_prefix_becomes_a_job_with_results(
         key,
         ExtraArgs={"ContentType": "video/mp4", "Metadata": {"forgesyte-options": options}},
     )
-    ended = job_events.first(
-        lambda d: d["owner"] == "s3-drop" and d["tool"] == "video_track" and d["status"] in TERMINAL, timeout=600
-    )
+    ended = job_events.first(lambda d: d["input"]["key"] == key and d["status"] in TERMINAL, timeout=600)
     deployed.created_jobs.append(ended["job_id"])
     assert ended["status"] == "completed", ended
+    assert (ended["owner"], ended["input"]) == ("s3-drop", {"bucket": deployed.bucket, "key": key})
     stored = s3.get_object(Bucket=ended["result"]["bucket"], Key=ended["result"]["key"])["Body"].read()
     assert json.loads(stored)["total_frames"] == 90
 
@@ -143,7 +142,7 @@ def test_a_drop_for_an_unknown_plugin_fails_instead_of_vanishing(
     key = f"{deployed.outputs['DropPrefix']}no-such-plugin/video_track/deployed-test/{uuid.uuid4().hex}.mp4"
     drops.append(key)
     deployed.session.client("s3").upload_file(str(scene), deployed.bucket, key, ExtraArgs={"ContentType": "video/mp4"})
-    failed = job_events.first(lambda d: d["owner"] == "s3-drop" and d["plugin_id"] == "no-such-plugin", timeout=300)
+    failed = job_events.first(lambda d: d["input"]["key"] == key and d["status"] in TERMINAL, timeout=300)
     deployed.created_jobs.append(failed["job_id"])
     assert (failed["status"], failed["error_code"]) == ("failed", "bad_drop"), failed
     assert "no-such-plugin" in failed["error_message"]

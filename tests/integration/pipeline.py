@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
+
 from tests.helpers import Aws, LambdaContext, call_api, sqs_event, upload
 
 
@@ -68,3 +70,25 @@ def results(aws: Aws, job_id: str) -> dict[str, Any]:
     body = aws.s3.get_object(Bucket=aws.bucket, Key=f"results/{job_id}.json")["Body"].read()
     data: dict[str, Any] = json.loads(body)
     return data
+
+
+def listen(aws: Aws, pattern: dict[str, Any] | None = None, name: str = "all-jobs") -> str:
+    """A rule on the stack's bus (by default for every ForgeSyte job event) into a queue; its URL."""
+    events = boto3.client("events", region_name="us-east-1")
+    bus = aws.stack.physical["JobEventBus"]
+    url = aws.sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern or {"source": ["forgesyte"]}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+    return str(url)
+
+
+def received(aws: Aws, url: str) -> list[dict[str, Any]]:
+    found = []
+    while True:
+        batch = aws.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return found
+        for message in batch:
+            found.append(json.loads(message["Body"]))
+            aws.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

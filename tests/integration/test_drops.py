@@ -8,7 +8,7 @@ import pytest
 from forgesyte_core import wiring
 from forgesyte_core.drops import DROP_OWNER, drop_job_id
 from tests.helpers import Aws, LambdaContext, sqs_event
-from tests.integration.pipeline import results, run_work
+from tests.integration.pipeline import listen, received, results, run_work
 from tests.media_factory import MediaFiles, write_mp4v
 
 
@@ -115,3 +115,32 @@ def test_a_drop_is_read_once_for_its_job_and_its_validation(aws: Aws, media: Med
     assert calls.count("HeadObject") == 1
     assert calls.count("GetItem") == 1  # is it a duplicate? then PutItem makes the job
     assert "PutItem" in calls
+
+
+def test_a_rule_can_follow_one_folder_of_drops_by_its_input_key(aws: Aws, media: MediaFiles) -> None:
+    folder = "incoming/frame-counter/count_frames/gate-2/"
+    pattern = {"source": ["forgesyte"], "detail": {"status": ["completed"], "input": {"key": [{"prefix": folder}]}}}
+    url = listen(aws, pattern, name="gate-2-done")
+    for key in (f"{folder}a.mp4", "incoming/frame-counter/count_frames/gate-3/b.mp4"):
+        deliver(drop(aws, key, media.mp4v.read_bytes()))
+    run_work(aws)
+    assert [e["detail"]["input"]["key"] for e in received(aws, url)] == [f"{folder}a.mp4"]
+
+
+def test_a_drop_without_a_content_type_is_judged_by_its_name_then_its_tool(aws: Aws, media: MediaFiles) -> None:
+    """boto3's upload_file without ContentType stores binary/octet-stream: still the right job type."""
+    cases = {
+        "incoming/frame-counter/count_frames/clip.mp4": (media.mp4v, "video"),
+        "incoming/text-reader/analyze/scan.png": (media.image("png"), "image"),
+        "incoming/text-reader/analyze/scan-without-extension": (media.image("png"), "image"),  # the tool's kind
+    }
+    job_ids = {}
+    for key, (path, kind) in cases.items():
+        events = drop(aws, key, path.read_bytes(), content_type="binary/octet-stream")
+        deliver(events)
+        job_ids[key] = drop_job_id(key, sequencer(events))
+        assert wiring.job_store().get(job_ids[key]).job_type == kind, key
+    run_work(aws)
+    assert {key: wiring.job_store().get(job_id).status for key, job_id in job_ids.items()} == dict.fromkeys(
+        cases, "completed"
+    )

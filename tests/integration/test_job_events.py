@@ -3,40 +3,16 @@ status change, in order, with the documented shape; a failing bus never fails th
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from forgesyte_core import wiring
 from forgesyte_core.job_events import DETAIL_TYPE, SOURCE
 from tests.helpers import Aws, call_api, upload
-from tests.integration.pipeline import ingest, job, run_video, run_work, submit
+from tests.integration.pipeline import ingest, job, listen, received, run_video, run_work, submit
 from tests.media_factory import MediaFiles
-
-
-def listen(aws: Aws) -> str:
-    """A rule on the stack's bus for every ForgeSyte job event, into a queue; returns its URL."""
-    events = boto3.client("events", region_name="us-east-1")
-    bus = aws.stack.physical["JobEventBus"]
-    url = aws.sqs.create_queue(QueueName="job-events")["QueueUrl"]
-    arn = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="all-jobs", EventBusName=bus, EventPattern=json.dumps({"source": [SOURCE]}))
-    events.put_targets(Rule="all-jobs", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
-    return str(url)
-
-
-def received(aws: Aws, url: str) -> list[dict[str, Any]]:
-    found = []
-    while True:
-        batch = aws.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            return found
-        for message in batch:
-            found.append(json.loads(message["Body"]))
-            aws.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def test_a_jobs_life_is_its_events_in_order(aws: Aws, media: MediaFiles) -> None:
@@ -49,8 +25,9 @@ def test_a_jobs_life_is_its_events_in_order(aws: Aws, media: MediaFiles) -> None
     assert last["resources"] == [done["job_id"]]
     assert set(last["detail"]) == {
         "job_id", "status", "plugin_id", "tool", "job_type", "owner", "attempt", "compute",
-        "error_code", "error_message", "result", "artifacts", "callback_url", "updated_at",
+        "error_code", "error_message", "input", "result", "artifacts", "callback_url", "updated_at",
     }  # fmt: skip
+    assert last["detail"]["input"] == {"bucket": aws.bucket, "key": f"uploads/{done['job_id']}/input"}
     assert last["detail"]["result"] == {"bucket": aws.bucket, "key": f"results/{done['job_id']}.json"}
     assert (last["detail"]["plugin_id"], last["detail"]["tool"]) == ("frame-counter", "count_frames")
 

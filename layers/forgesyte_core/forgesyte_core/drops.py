@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,15 @@ def parse_drop_key(key: str, prefix: str) -> DropKey | None:
     return DropKey(*parts)
 
 
+def drop_job_type(content_type: str, key: str, tool_kinds: frozenset[str]) -> JobType:
+    """Video or image: by the object's content type; when that says neither (``binary/octet-stream``
+    from an upload that set none), by the key's extension; else by what the tool takes."""
+    said = content_type if content_type.startswith(("image/", "video/")) else mimetypes.guess_type(key)[0] or ""
+    if said.startswith("image/") or (not said.startswith("video/") and tool_kinds == {"image"}):
+        return JobType.IMAGE
+    return JobType.VIDEO
+
+
 def drop_job_id(key: str, version: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{key}\n{version}"))
 
@@ -98,10 +108,12 @@ class DropIntake:
         if existing is not None:
             return existing  # a duplicate event: the usual checks decide what to do
         content_type = str(head.get("ContentType", "")).lower()
-        job_type = JobType.IMAGE if content_type.startswith("image/") else JobType.VIDEO
-        options, problem = self._options(head.get("Metadata") or {})
-        if problem is None:
-            problem = self._tool_problem(drop, job_type)
+        tool, problem = self._tool(drop)
+        job_type = drop_job_type(content_type, key, tool_input_kinds(tool) if tool else frozenset())
+        options, bad_options = self._options(head.get("Metadata") or {})
+        if problem is None and tool is not None and job_type not in tool_input_kinds(tool):
+            problem = BadDrop(f"tool '{drop.tool}' of plugin '{drop.plugin_id}' does not take {job_type} input")
+        problem = problem or bad_options
         try:
             job = self.store.create(
                 plugin_id=drop.plugin_id,
@@ -144,11 +156,8 @@ class DropIntake:
             return {}, BadDrop(exc.message)
         return options, None
 
-    def _tool_problem(self, drop: DropKey, job_type: JobType) -> ForgeSyteError | None:
+    def _tool(self, drop: DropKey) -> tuple[dict[str, Any] | None, ForgeSyteError | None]:
         try:
-            tool = self.catalog.tool(drop.plugin_id, drop.tool)
+            return self.catalog.tool(drop.plugin_id, drop.tool), None
         except ForgeSyteError as exc:
-            return BadDrop(f"{exc.message}: drop files under {self.prefix}PLUGIN_ID/TOOL/")
-        if job_type not in tool_input_kinds(tool):
-            return BadDrop(f"tool '{drop.tool}' of plugin '{drop.plugin_id}' does not take {job_type} input")
-        return None
+            return None, BadDrop(f"{exc.message}: drop files under {self.prefix}PLUGIN_ID/TOOL/")

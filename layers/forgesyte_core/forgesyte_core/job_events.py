@@ -2,7 +2,8 @@
 Functions, queues or functions, so a downstream system is told when a job ends instead of polling.
 
 Each event is ``source: "forgesyte"``, ``detail-type: "ForgeSyte Job Status Change"`` and a detail
-of the job's id, plugin, tool, status, error and result location (documented in the README).
+of the job's id, plugin, tool, status, error, input object and result location (documented in the
+README).
 Publishing never blocks or fails a job: a refused or failed put is retried, then logged.
 """
 
@@ -35,6 +36,8 @@ def event_detail(job: Job, bucket: str) -> dict[str, Any]:
         "compute": job.compute,
         "error_code": job.error_code,
         "error_message": job.error_message,
+        # Which object the job reads: how a drop pipeline tells its files' jobs apart.
+        "input": {"bucket": bucket, "key": job.input_key},
         "result": result,
         "artifacts": {name: {"bucket": bucket, "key": key} for name, key in (job.artifacts or {}).items()} or None,
         "callback_url": job.callback_url,
