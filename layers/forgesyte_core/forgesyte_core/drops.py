@@ -92,26 +92,24 @@ class DropIntake:
     def arrival(self, key: str, version: str) -> DropArrival | None:
         """The job for this drop, made on its first event (pending, to be validated, or already failed
         with the reason); None when the key is not a drop or the object is gone."""
-        head = self.storage.head(key) if parse_drop_key(key, self.prefix) else None
-        job = self._job_for(key, version, head) if head is not None else None
-        if head is None or job is None:
+        drop = parse_drop_key(key, self.prefix)
+        head = self.storage.head(key) if drop else None
+        if drop is None or head is None:
             log.info("ignoring %s: not a drop (%sPLUGIN/TOOL/NAME) or gone", key, self.prefix)
             return None
-        return DropArrival(job, head)
+        return DropArrival(self._job_for(drop, key, version, head), head)
 
-    def _job_for(self, key: str, version: str, head: dict[str, Any]) -> Job | None:
-        drop = parse_drop_key(key, self.prefix)
-        if drop is None:
-            return None
+    def _job_for(self, drop: DropKey, key: str, version: str, head: dict[str, Any]) -> Job:
         job_id = drop_job_id(key, version)
         existing = self.store.find(job_id)
         if existing is not None:
             return existing  # a duplicate event: the usual checks decide what to do
         content_type = str(head.get("ContentType", "")).lower()
         tool, problem = self._tool(drop)
-        job_type = drop_job_type(content_type, key, tool_input_kinds(tool) if tool else frozenset())
+        kinds = tool_input_kinds(tool) if tool else frozenset()
+        job_type = drop_job_type(content_type, key, kinds)
         options, bad_options = self._options(head.get("Metadata") or {})
-        if problem is None and tool is not None and job_type not in tool_input_kinds(tool):
+        if problem is None and job_type not in kinds:
             problem = BadDrop(f"tool '{drop.tool}' of plugin '{drop.plugin_id}' does not take {job_type} input")
         problem = problem or bad_options
         try:
