@@ -22,12 +22,19 @@ def _dead_letter(reconciler: Reconciler, body: str) -> int:
         payload = json.loads(body)
         if isinstance(payload, dict) and "job_id" in payload:
             return int(reconciler.dead_letter(str(payload["job_id"])))
-        job_ids = [job_id_from_key(event.key) for event in parse_s3_notification(payload)]
+        arrivals = parse_s3_notification(payload)
     except (ValueError, AttributeError, TypeError):
-        job_ids = []
-    if not job_ids:
+        arrivals = []
+    if not arrivals:
         logger.warning("dead letter names no job", extra={"body": body[:200]})
-    return sum(reconciler.upload_dead_letter(job_id) for job_id in job_ids if job_id)
+    failed = 0
+    for arrival in arrivals:
+        job_id = job_id_from_key(arrival.key)  # an upload's; anything else may be a drop
+        if job_id:
+            failed += reconciler.upload_dead_letter(job_id)
+        else:
+            failed += reconciler.drop_dead_letter(arrival.key, arrival.version)
+    return failed
 
 
 @logger.inject_lambda_context

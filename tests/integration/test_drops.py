@@ -3,10 +3,13 @@ upload, run; one job per object however often its event comes; bad drops fail wi
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from forgesyte_core import wiring
 from forgesyte_core.drops import DROP_OWNER, drop_job_id
+from forgesyte_core.jobs.store import utcnow
 from tests.helpers import Aws, LambdaContext, sqs_event
 from tests.integration.pipeline import listen, received, results, run_work
 from tests.media_factory import MediaFiles, write_mp4v
@@ -144,3 +147,61 @@ def test_a_drop_without_a_content_type_is_judged_by_its_name_then_its_tool(aws: 
     assert {key: wiring.job_store().get(job_id).status for key, job_id in job_ids.items()} == dict.fromkeys(
         cases, "completed"
     )
+
+
+def failed_items(messages: list[dict]) -> list[object]:
+    import ingest_app
+
+    response = ingest_app.lambda_handler(sqs_event(messages), LambdaContext())
+    return list(response["batchItemFailures"])
+
+
+def dead_letter(messages: list[dict]) -> dict[str, object]:
+    """The upload queue gave up on these drop events: what reconcile makes of them."""
+    import reconcile_app
+
+    event = {"Records": [{"messageId": str(i), "body": m["Body"]} for i, m in enumerate(messages)]}
+    result: dict[str, object] = reconcile_app.lambda_handler(event, LambdaContext())
+    return result
+
+
+def test_a_drop_ingest_died_on_before_making_its_job_still_ends_failed(aws: Aws, media: MediaFiles) -> None:
+    key = "incoming/frame-counter/count_frames/never-made.mp4"
+    events = drop(aws, key, media.mp4v.read_bytes())  # ingest never got as far as the job
+    assert dead_letter(events)["failed"] == 1
+    job = wiring.job_store().get(drop_job_id(key, sequencer(events)))
+    assert (job.status, job.error_code, job.owner, job.input_key) == ("failed", "ingest_failed", DROP_OWNER, key)
+    assert "write it again" in (job.error_message or "")
+
+
+def test_a_drop_ingest_died_on_while_validating_ends_failed(
+    aws: Aws, media: MediaFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forgesyte_core.ingest
+
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(forgesyte_core.ingest, "probe_media", out_of_memory)
+    key = "incoming/frame-counter/count_frames/poison.mp4"
+    events = drop(aws, key, media.mp4v.read_bytes())
+    assert failed_items(events), "the batch reports the message failed: SQS retries, then dead-letters it"
+    job_id = drop_job_id(key, sequencer(events))
+    assert wiring.job_store().get(job_id).status == "pending"
+    assert dead_letter(events)["failed"] == 1
+    assert wiring.job_store().get(job_id).error_code == "ingest_failed"
+
+
+def test_the_sweep_says_a_pending_drop_was_never_validated_not_that_no_upload_came(
+    aws: Aws, media: MediaFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forgesyte_core.ingest
+
+    monkeypatch.setattr(forgesyte_core.ingest, "probe_media", lambda *a, **k: (_ for _ in ()).throw(TimeoutError()))
+    key = "incoming/frame-counter/count_frames/slow.mp4"
+    events = drop(aws, key, media.mp4v.read_bytes())
+    assert failed_items(events)
+    report = wiring.reconciler().sweep(now=utcnow() + timedelta(hours=1))
+    job = wiring.job_store().get(drop_job_id(key, sequencer(events)))
+    assert report.failed["pending"] == [job.job_id]
+    assert (job.status, job.error_code) == ("failed", "ingest_failed")

@@ -22,7 +22,7 @@ DYNAMODB = {
     "ApiFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},
     "IngestFunctionRole": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
     "RunnerFunctionRole": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-    "ReconcileFunctionRole": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+    "ReconcileFunctionRole": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"},
     "BatchJobRole": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 }
 S3_PREFIXES = {

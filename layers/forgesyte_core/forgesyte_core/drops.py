@@ -78,6 +78,33 @@ def drop_job_id(key: str, version: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{key}\n{version}"))
 
 
+def create_drop_job(
+    store: JobStore,
+    settings: Settings,
+    drop: DropKey,
+    key: str,
+    job_id: str,
+    job_type: JobType,
+    content_type: str = "",
+    declared_bytes: int = 0,
+    options: dict[str, Any] | None = None,
+) -> Job:
+    """The drop's pending job, its input the dropped object itself; AlreadyExists when made before."""
+    return store.create(
+        plugin_id=drop.plugin_id,
+        tool=drop.tool,
+        job_type=job_type,
+        content_type=content_type,
+        declared_bytes=declared_bytes,
+        options=options or {},
+        upload_expiry_s=0,
+        ttl_days=settings.job_ttl_days,
+        input_key_for=lambda _: key,
+        job_id=job_id,
+        owner=DROP_OWNER,
+    )
+
+
 class DropIntake:
     def __init__(self, store: JobStore, storage: Storage, catalog: PluginCatalog, settings: Settings) -> None:
         self.store, self.storage, self.catalog, self.settings = store, storage, catalog, settings
@@ -113,19 +140,8 @@ class DropIntake:
             problem = BadDrop(f"tool '{drop.tool}' of plugin '{drop.plugin_id}' does not take {job_type} input")
         problem = problem or bad_options
         try:
-            job = self.store.create(
-                plugin_id=drop.plugin_id,
-                tool=drop.tool,
-                job_type=job_type,
-                content_type=content_type,
-                declared_bytes=int(head["ContentLength"]),
-                options=options,
-                upload_expiry_s=0,
-                ttl_days=self.settings.job_ttl_days,
-                input_key_for=lambda _: key,
-                job_id=job_id,
-                owner=DROP_OWNER,
-            )
+            size = int(head["ContentLength"])
+            job = create_drop_job(self.store, self.settings, drop, key, job_id, job_type, content_type, size, options)
         except AlreadyExists:  # a concurrent copy of the event made it first
             return self.store.get(job_id)
         log.info("job %s from drop %s", job_id, key)

@@ -9,12 +9,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from forgesyte_core.dispatch import Dispatcher, job_id_from_batch_name
-from forgesyte_core.errors import NotFound, TransitionConflict
+from forgesyte_core.drops import DROP_OWNER, create_drop_job, drop_job_id, drop_job_type, parse_drop_key
+from forgesyte_core.errors import AlreadyExists, NotFound, TransitionConflict
 from forgesyte_core.jobs.model import TERMINAL, Job, JobStatus
 from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+DROP_NOT_INGESTED = (
+    "ingest could not validate the dropped object: it crashed, timed out or ran out of memory on every try; "
+    "check that it is a normal MP4/MOV/3GP or PNG/JPEG/WebP and write it again"
+)
 
 
 def batch_failure_reason(detail: dict[str, Any]) -> str:
@@ -154,6 +160,19 @@ class Reconciler:
         )
         return self.fail(job_id, "ingest_failed", message, expected=(JobStatus.PENDING,))
 
+    def drop_dead_letter(self, key: str, version: str) -> bool:
+        """A drop's event ingest could not process on any try: its job fails with that reason; when
+        ingest died before making the job, the job is made here, failed, so the drop does not vanish."""
+        drop = parse_drop_key(key, self.settings.drop_prefix)
+        if drop is None:
+            log.info("dead letter for %s: not a drop", key)
+            return False
+        job_id = drop_job_id(key, version)
+        if self.store.find(job_id) is None:
+            with contextlib.suppress(AlreadyExists):
+                create_drop_job(self.store, self.settings, drop, key, job_id, drop_job_type("", key, frozenset()))
+        return self.fail(job_id, "ingest_failed", DROP_NOT_INGESTED, expected=(JobStatus.PENDING,))
+
     def sweep(self, now: datetime | None = None) -> SweepReport:
         """Fail stuck jobs. Each job is handled on its own: one that cannot be written is logged and
         reported, and the sweep goes on with the rest."""
@@ -173,7 +192,9 @@ class Reconciler:
                 self._sweep_one(report, "queued", job.job_id, "dispatch_timeout", message)
         grace = timedelta(seconds=s.upload_grace_s)
         for job in self.store.iter_status(JobStatus.PENDING, created_before=now - grace):
-            if job.upload_expires_at + grace < now:
+            if job.upload_expires_at + grace < now and job.owner == DROP_OWNER:  # its object is there
+                self._sweep_one(report, "pending", job.job_id, "ingest_failed", DROP_NOT_INGESTED)
+            elif job.upload_expires_at + grace < now:
                 message = "no upload arrived before the upload URL expired; submit the job again"
                 self._sweep_one(report, "pending", job.job_id, "upload_expired", message)
         return report
