@@ -14,6 +14,7 @@ from forgesyte_dev import catalog_build, plugins_cmd, probe_cmd
 
 ENV_API_URL, ENV_API_KEY = "FORGESYTE_API_URL", "FORGESYTE_API_KEY"
 DEFAULT_LOCAL_KEY = "forgesyte-local-dev-key"
+DROP_OWNER = "s3-drop"  # forgesyte_core.drops.DROP_OWNER, without importing pynamodb into the CLI
 
 EPILOG = f"""\
 Commands that talk to an API use the local stack `forgesyte dev` runs, unless --api or ${ENV_API_URL}
@@ -204,8 +205,15 @@ def _events(args: argparse.Namespace) -> int:
     if args.json:
         print("\n".join(lines))
         return 0
-    rows = [{**json.loads(line)["detail"], "time": json.loads(line)["time"]} for line in lines]
+    rows = []
+    for line in lines:
+        event = json.loads(line)
+        detail = event["detail"]
+        dropped = (detail.get("input") or {}).get("key") if detail.get("owner") == DROP_OWNER else None
+        rows.append({**detail, "time": event["time"], "drop": dropped})
     columns = [("time", "time"), ("job_id", "job"), ("status", "status"), ("tool", "tool"), ("error_code", "error")]
+    if any(row["drop"] for row in rows):  # which file each drop job is for
+        columns.append(("drop", "dropped object"))
     print(table(rows, columns), end="")
     return 0
 

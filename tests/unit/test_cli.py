@@ -150,3 +150,17 @@ def test_events_lists_what_the_local_event_bus_carried(
     ]
     assert cli.main(["events", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == event
+    dropped = {
+        "time": "2026-11-26T20:00:01Z",
+        "detail": {"job_id": "j-2", "status": "queued", "tool": "t", "error_code": None, "owner": "s3-drop",
+                   "input": {"bucket": "b", "key": "incoming/p/t/gate.mp4"}},
+    }  # fmt: skip
+    with (tmp_path / ".local-stack/events.jsonl").open("a") as out:
+        out.write(json.dumps(dropped) + "\n")
+    assert cli.main(["events"]) == 0
+    from forgesyte_core.drops import DROP_OWNER
+
+    assert cli.DROP_OWNER == DROP_OWNER
+    assert capsys.readouterr().out.splitlines()[-1].split() == [
+        "2026-11-26T20:00:01Z", "j-2", "queued", "t", "-", "incoming/p/t/gate.mp4"
+    ]  # fmt: skip
