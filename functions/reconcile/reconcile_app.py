@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 def _dead_letter(reconciler: Reconciler, body: str) -> int:
     from forgesyte_core.ingest import parse_s3_notification  # only dead letters need it: cold start
-    from forgesyte_core.storage import job_id_from_key
 
     try:
         payload = json.loads(body)
@@ -27,14 +26,7 @@ def _dead_letter(reconciler: Reconciler, body: str) -> int:
         arrivals = []
     if not arrivals:
         logger.warning("dead letter names no job", extra={"body": body[:200]})
-    failed = 0
-    for arrival in arrivals:
-        job_id = job_id_from_key(arrival.key)  # an upload's; anything else may be a drop
-        if job_id:
-            failed += reconciler.upload_dead_letter(job_id)
-        else:
-            failed += reconciler.drop_dead_letter(arrival.key, arrival.version)
-    return failed
+    return sum(reconciler.arrival_dead_letter(arrival.key, arrival.version) for arrival in arrivals)
 
 
 @logger.inject_lambda_context

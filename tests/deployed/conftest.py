@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from forgesyte_dev.client import ApiClient
+
 STACK = os.environ.get("AWS_SAM_STACK_NAME", "")
 SKIP_REASON = "no deployed stack: set AWS_SAM_STACK_NAME (and AWS credentials) to run the deployed suite"
 
@@ -44,8 +46,9 @@ class Deployed:
     created_jobs: list[str] = field(default_factory=list)
 
     @property
-    def api(self) -> str:
-        return self.outputs["ApiUrl"].rstrip("/")
+    def api(self) -> ApiClient:
+        """The client the `forgesyte` command uses, pointed at the stack's API with its key."""
+        return ApiClient(self.outputs["ApiUrl"], self.api_key, timeout=60)
 
     @property
     def bucket(self) -> str:

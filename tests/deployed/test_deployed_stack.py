@@ -5,14 +5,12 @@ drops. Everything it creates is removed at the end (the session fixtures in conf
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from forgesyte_dev.synthetic import crossing_scene
 from forgesyte_dev.text_lines import rendered_lines
@@ -22,39 +20,18 @@ TERMINAL = {"completed", "failed", "cancelled"}
 POLL_S = 2.0
 
 
-def call(deployed: Deployed, method: str, path: str, body: Any = None) -> Any:
-    response = requests.request(
-        method, deployed.api + path, json=body, headers={"X-API-Key": deployed.api_key}, timeout=30
-    )
-    assert response.status_code < 400, (response.status_code, response.text)
-    return response.json()
-
-
-def submit_and_upload(deployed: Deployed, kind: str, path: Path, content_type: str, plugin: str, tool: str) -> str:
-    created = call(
-        deployed,
-        "POST",
-        f"/v1/{kind}/submit",
-        {"plugin_id": plugin, "tool": tool, "content_type": content_type, "content_length": path.stat().st_size},
-    )
+def submit_and_upload(deployed: Deployed, path: Path, plugin: str, tool: str) -> str:
+    """As `forgesyte submit` does it: the API's submit, then the presigned POST straight to S3."""
+    created = deployed.api.submit(path, plugin, tool, {})
     deployed.created_jobs.append(created["job_id"])
-    form = created["upload"]
-    with path.open("rb") as file:
-        answer = requests.post(
-            form["url"], data=form["fields"], files={"file": (path.name, file, content_type)}, timeout=120
-        )
-    assert answer.status_code in (200, 201, 204), answer.text
+    deployed.api.upload(created, path, lambda sent, total: None)
     return str(created["job_id"])
 
 
 def wait(deployed: Deployed, job_id: str, timeout: float = 900) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = call(deployed, "GET", f"/v1/jobs/{job_id}")
-        if job["status"] in TERMINAL:
-            return dict(job)
-        time.sleep(POLL_S)
-    raise AssertionError(f"job {job_id} did not end in {timeout} s")
+    job = deployed.api.wait(job_id, lambda _: None, interval=POLL_S, timeout=timeout)
+    assert job["status"] in TERMINAL, f"job {job_id} still {job['status']} after {timeout} s"
+    return job
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +54,11 @@ def drops(deployed: Deployed) -> Iterator[list[str]]:
 def test_a_video_runs_through_the_api_and_its_events_are_its_transitions(
     deployed: Deployed, job_events: JobEventLog, scene: Path
 ) -> None:
-    job_id = submit_and_upload(deployed, "video", scene, "video/mp4", "motion-tracker", "video_track")
+    job_id = submit_and_upload(deployed, scene, "motion-tracker", "video_track")
     done = wait(deployed, job_id)
     assert done["status"] == "completed", done
     assert done["media"]["frames"] == 90
-    results = requests.get(done["result_url"], timeout=60).json()
+    results = deployed.api.results(done)
     assert results["total_frames"] == len(results["frames"]) == 90
     assert any(f["detections"]["tracked_objects"] for f in results["frames"]), "the scene's objects move"
 
@@ -97,9 +74,9 @@ def test_an_image_is_read_by_ocr(deployed: Deployed, tmp_path: Path) -> None:
     image = tmp_path / "line.png"
     text, _, picture = next(rendered_lines())
     cv2.imwrite(str(image), picture)
-    done = wait(deployed, submit_and_upload(deployed, "image", image, "image/png", "ocr", "analyze"))
+    done = wait(deployed, submit_and_upload(deployed, image, "ocr", "analyze"))
     assert done["status"] == "completed", done
-    assert requests.get(done["result_url"], timeout=60).json()["results"]["text"].split() == text.split()
+    assert deployed.api.results(done)["results"]["text"].split() == text.split()
 
 
 def test_a_file_that_is_not_a_video_fails_with_its_reason(
@@ -107,7 +84,7 @@ def test_a_file_that_is_not_a_video_fails_with_its_reason(
 ) -> None:
     fake = tmp_path / "notes.mp4"
     fake.write_bytes(b"these are meeting notes, not a video\n" * 200)
-    job_id = submit_and_upload(deployed, "video", fake, "video/mp4", "motion-tracker", "video_track")
+    job_id = submit_and_upload(deployed, fake, "motion-tracker", "video_track")
     done = wait(deployed, job_id)
     assert (done["status"], done["error_code"]) == ("failed", "invalid_media"), done
     assert done["error_message"]

@@ -5,6 +5,7 @@ that only ever runs in someone's AWS account would otherwise break unseen."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -46,5 +47,5 @@ def test_the_deployed_suite_passes_against_the_local_stack(stack: LocalStack) ->
         timeout=600,
     )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "5 passed" in run.stdout, run.stdout[-2000:]
+    assert re.search(r"\b\d+ passed", run.stdout), run.stdout[-2000:]
     assert "skipped" not in run.stdout, run.stdout[-2000:]

@@ -149,6 +149,16 @@ def test_a_drop_without_a_content_type_is_judged_by_its_name_then_its_tool(aws: 
     )
 
 
+def probe_raises(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """Ingest dies while validating, on every try (a hostile file, out of memory, a timeout)."""
+    import forgesyte_core.ingest
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(forgesyte_core.ingest, "probe_media", failing)
+
+
 def failed_items(messages: list[dict]) -> list[object]:
     import ingest_app
 
@@ -177,12 +187,7 @@ def test_a_drop_ingest_died_on_before_making_its_job_still_ends_failed(aws: Aws,
 def test_a_drop_ingest_died_on_while_validating_ends_failed(
     aws: Aws, media: MediaFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import forgesyte_core.ingest
-
-    def out_of_memory(*args: object, **kwargs: object) -> None:
-        raise MemoryError
-
-    monkeypatch.setattr(forgesyte_core.ingest, "probe_media", out_of_memory)
+    probe_raises(monkeypatch, MemoryError())
     key = "incoming/frame-counter/count_frames/poison.mp4"
     events = drop(aws, key, media.mp4v.read_bytes())
     assert failed_items(events), "the batch reports the message failed: SQS retries, then dead-letters it"
@@ -195,9 +200,7 @@ def test_a_drop_ingest_died_on_while_validating_ends_failed(
 def test_the_sweep_says_a_pending_drop_was_never_validated_not_that_no_upload_came(
     aws: Aws, media: MediaFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import forgesyte_core.ingest
-
-    monkeypatch.setattr(forgesyte_core.ingest, "probe_media", lambda *a, **k: (_ for _ in ()).throw(TimeoutError()))
+    probe_raises(monkeypatch, TimeoutError())
     key = "incoming/frame-counter/count_frames/slow.mp4"
     events = drop(aws, key, media.mp4v.read_bytes())
     assert failed_items(events)

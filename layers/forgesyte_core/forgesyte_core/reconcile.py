@@ -14,6 +14,7 @@ from forgesyte_core.errors import AlreadyExists, NotFound, TransitionConflict
 from forgesyte_core.jobs.model import TERMINAL, Job, JobStatus
 from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.settings import Settings
+from forgesyte_core.storage import job_id_from_key
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,11 @@ class Reconciler:
             return self.run_died(job, "runner_failed", reason) == "failed"
         message = "the runner could not start the job before the work queue gave up on it (Lambda crash at start)"
         return self.fail(job_id, "runner_failed", message)
+
+    def arrival_dead_letter(self, key: str, version: str) -> bool:
+        """An S3 arrival ingest could not process on any try: an upload's job, or a drop's."""
+        job_id = job_id_from_key(key)
+        return self.upload_dead_letter(job_id) if job_id else self.drop_dead_letter(key, version)
 
     def upload_dead_letter(self, job_id: str) -> bool:
         """An upload event ingest could not process within the upload queue's retries (it crashed,

@@ -12,7 +12,7 @@ import sys
 import warnings
 from typing import Any
 
-from forgesyte_dev.project import project_dir
+from forgesyte_dev.project import state_dir
 
 # template.yaml's output name → the local resource's logical id (physical name or URL).
 RESOURCE_OUTPUTS = {
@@ -67,7 +67,7 @@ def publish_outputs(
 
 def environment_for_running_stack() -> dict[str, str]:
     """What points AWS tools at the local stack `forgesyte dev` is running for this project."""
-    state_file = project_dir() / ".local-stack" / "stack.json"
+    state_file = state_dir() / "stack.json"
     if not state_file.exists():
         raise SystemExit("no local stack is running: start one with `make dev` (or `forgesyte dev`) first")
     state = json.loads(state_file.read_text())
