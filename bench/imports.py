@@ -14,10 +14,11 @@ RUNS = 15
 # Each handler module plus the layer modules its first request imports through wiring (lazily),
 # so deferring an import cannot hide its cost from this benchmark.
 HANDLERS = {
-    "api": "api_app, forgesyte_core.admission, forgesyte_core.jobs.store, forgesyte_core.views, forgesyte_core.storage",
-    "ingest": "ingest_app, forgesyte_core.ingest, forgesyte_core.jobs.store, forgesyte_core.dispatch,"
+    "api": "api_app, forgesyte_core.intake.admission, forgesyte_core.jobs.store, forgesyte_core.jobs.views,"
     " forgesyte_core.storage",
-    "reconcile": "reconcile_app, forgesyte_core.reconcile, forgesyte_core.jobs.store",
+    "ingest": "ingest_app, forgesyte_core.intake.ingest, forgesyte_core.jobs.store, forgesyte_core.compute.dispatch,"
+    " forgesyte_core.storage",
+    "reconcile": "reconcile_app, forgesyte_core.jobs.reconcile, forgesyte_core.jobs.store",
 }
 BASELINE = "boto3, pynamodb.models"
 

@@ -23,7 +23,8 @@ for function_dir in sorted((ROOT / "functions").iterdir()):
 
 
 def _reset() -> None:
-    from forgesyte_core import catalog, clients, settings, wiring
+    from forgesyte_core import clients, settings, wiring
+    from forgesyte_core.plugins import catalog
 
     settings.reset_settings()
     clients.reset_clients()
@@ -50,7 +51,7 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def test_catalog(tmp_path: Path) -> Path:
     """A catalog of the test plugins' manifests (the packaged one lists the shipped plugins)."""
-    from forgesyte_core.catalog import build_catalog
+    from forgesyte_core.plugins.catalog import build_catalog
 
     base = ROOT / "tests/fixtures/test_plugins/forgesyte_test_plugins"
     manifests = [json.loads(p.read_text()) for p in sorted(base.glob("*/manifest.json"))]

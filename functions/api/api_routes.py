@@ -10,12 +10,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from forgesyte_core import wiring
-from forgesyte_core.admission import parse_submit
 from forgesyte_core.errors import BadRequest
-from forgesyte_core.job_access import caller_of
+from forgesyte_core.intake.admission import parse_submit
+from forgesyte_core.intake.request_body import parse_json
+from forgesyte_core.jobs.access import caller_of
 from forgesyte_core.jobs.model import JobStatus, JobType
 from forgesyte_core.observability import metrics
-from forgesyte_core.request_body import parse_json
 from forgesyte_core.settings import get_settings
 
 router = Router()  # type: ignore[no-untyped-call]

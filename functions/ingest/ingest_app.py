@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from forgesyte_core import wiring
-from forgesyte_core.ingest import parse_s3_notification
+from forgesyte_core.intake.ingest import parse_s3_notification
 from forgesyte_core.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -11,11 +11,11 @@ from forgesyte_core import wiring
 from forgesyte_core.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from forgesyte_core.reconcile import Reconciler
+    from forgesyte_core.jobs.reconcile import Reconciler
 
 
 def _dead_letter(reconciler: Reconciler, body: str) -> int:
-    from forgesyte_core.ingest import parse_s3_notification  # only dead letters need it: cold start
+    from forgesyte_core.intake.ingest import parse_s3_notification  # only dead letters need it: cold start
 
     try:
         payload = json.loads(body)

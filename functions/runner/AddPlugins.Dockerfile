@@ -8,4 +8,4 @@ ARG RUNNER_IMAGE=localhost/forgesyte-runner:lambda
 FROM ${RUNNER_IMAGE}
 COPY . /tmp/plugin
 RUN pip install --no-build-isolation /tmp/plugin && pip check && rm -rf /tmp/plugin \
-    && python -m forgesyte_core.catalog_export "$PLUGIN_CATALOG_PATH"
+    && python -m forgesyte_core.plugins.catalog_export "$PLUGIN_CATALOG_PATH"

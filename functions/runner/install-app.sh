@@ -9,4 +9,4 @@ pip check
 mkdir -p /opt/forgesyte/models
 cp -R "$src/models/." /opt/forgesyte/models/
 rm -rf "$src"
-python -m forgesyte_core.catalog_export "$PLUGIN_CATALOG_PATH"
+python -m forgesyte_core.plugins.catalog_export "$PLUGIN_CATALOG_PATH"

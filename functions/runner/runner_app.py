@@ -1,6 +1,6 @@
 """Runner Lambda (container image): one job per work-queue message.
 
-The same image's Batch entrypoint is ``python -m forgesyte_core.runner JOB_ID``.
+The same image's Batch entrypoint is ``python -m forgesyte_core.batch JOB_ID``.
 """
 
 from __future__ import annotations

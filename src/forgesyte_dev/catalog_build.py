@@ -1,6 +1,6 @@
 """The API's plugin catalog for the shipped plugins, built from this environment's installed entry points.
 
-The runner image builds its own catalog when it is built (``forgesyte_core.catalog_export``) and
+The runner image builds its own catalog when it is built (``forgesyte_core.plugins.catalog_export``) and
 ``make catalog`` copies that one into the layer package; ``forgesyte catalog`` builds the same
 thing from the plugins ``make install`` put in ``.venv``, limited to the distributions under
 ``plugins/`` (the test plugins are installed too). The tests check that all three agree.
@@ -13,9 +13,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from forgesyte_core.catalog import PACKAGED_CATALOG
-from forgesyte_core.catalog_export import export
-from forgesyte_core.plugins import PluginRegistry
+from forgesyte_core.plugins.catalog import PACKAGED_CATALOG
+from forgesyte_core.plugins.catalog_export import export
+from forgesyte_core.plugins.registry import PluginRegistry
 from forgesyte_dev.template import ROOT
 
 PLUGINS_DIR = ROOT / "plugins"

@@ -14,7 +14,7 @@ from forgesyte_dev import catalog_build, plugins_cmd, probe_cmd
 
 ENV_API_URL, ENV_API_KEY = "FORGESYTE_API_URL", "FORGESYTE_API_KEY"
 DEFAULT_LOCAL_KEY = "forgesyte-local-dev-key"
-DROP_OWNER = "s3-drop"  # forgesyte_core.drops.DROP_OWNER, without importing pynamodb into the CLI
+DROP_OWNER = "s3-drop"  # forgesyte_core.intake.drops.DROP_OWNER, without importing pynamodb into the CLI
 
 EPILOG = f"""\
 Commands that talk to an API use the local stack `forgesyte dev` runs, unless --api or ${ENV_API_URL}

@@ -149,7 +149,7 @@ CATALOG_IN_IMAGE = "/opt/forgesyte/plugin_catalog.json"
 
 
 def write_catalog(tag: str = LAMBDA.tag) -> Path:
-    from forgesyte_core.catalog import PACKAGED_CATALOG
+    from forgesyte_core.plugins.catalog import PACKAGED_CATALOG
 
     catalog = json.loads(read_file(tag, CATALOG_IN_IMAGE))
     PACKAGED_CATALOG.write_text(json.dumps(catalog, indent=2, sort_keys=True) + "\n")

@@ -38,19 +38,19 @@ MUTANTS = [
     ),
     Mutant(
         "ingest's queued write accepts an already-queued job",
-        "ingest.py",
+        "intake/ingest.py",
         "job.job_id, JobStatus.QUEUED, expected=(JobStatus.PENDING,), media=media, input_etag=etag",
         "job.job_id, JobStatus.QUEUED, expected=(JobStatus.PENDING, JobStatus.QUEUED), media=media, input_etag=etag",
     ),
     Mutant(
         "the runner's claim accepts a running job",
-        "runner.py",
+        "compute/runner.py",
         "JobStatus.RUNNING, expected=(JobStatus.QUEUED,), **values)",
         "JobStatus.RUNNING, expected=(JobStatus.QUEUED, JobStatus.RUNNING), **values)",
     ),
     Mutant(
         "the heartbeat cutoff multiplied by 10",
-        "reconcile.py",
+        "jobs/reconcile.py",
         "heartbeat_cutoff = now - timedelta(seconds=s.heartbeat_timeout_s)",
         "heartbeat_cutoff = now - timedelta(seconds=s.heartbeat_timeout_s * 10)",
     ),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from forgesyte_core.catalog import tool_input_kinds
-from forgesyte_core.plugins import PluginRegistry
+from forgesyte_core.plugins.catalog import tool_input_kinds
+from forgesyte_core.plugins.registry import PluginRegistry
 from forgesyte_core.settings import get_settings
 
 

@@ -6,7 +6,7 @@ import json
 from typing import TextIO
 
 from forgesyte_core.errors import InvalidMedia
-from forgesyte_core.ingest import media_limits
+from forgesyte_core.intake.ingest import media_limits
 from forgesyte_core.jobs.model import JobType
 from forgesyte_core.media import FileSource, Limits, probe_media
 from forgesyte_core.settings import get_settings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from forgesyte_core.catalog import build_catalog
+from forgesyte_core.plugins.catalog import build_catalog
 from forgesyte_dev.local.stack import LocalStack, StackConfig
 from tests.helpers import ROOT
 

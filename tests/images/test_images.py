@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from forgesyte_core.catalog import PACKAGED_CATALOG
+from forgesyte_core.plugins.catalog import PACKAGED_CATALOG
 from forgesyte_dev import images
 from forgesyte_dev.client import ApiClient
 from forgesyte_dev.local.stack import LocalStack
@@ -28,7 +28,7 @@ TERMINAL = {"completed", "failed", "cancelled"}
 
 PLUGIN_CHECK = """
 import json, onnxruntime
-from forgesyte_core.plugins import PluginRegistry
+from forgesyte_core.plugins.registry import PluginRegistry
 records = PluginRegistry().load_all()
 print(json.dumps({"plugins": {r.plugin_id: r.error or "loaded" for r in records},
                   "providers": onnxruntime.get_available_providers()}))
@@ -173,7 +173,7 @@ def test_a_third_party_plugin_installed_in_the_image_is_offered_and_runs(
 GPU_CHECK = """
 import json, logging, onnxruntime
 from importlib.metadata import distributions
-from forgesyte_core.plugins import PluginRegistry
+from forgesyte_core.plugins.registry import PluginRegistry
 from forgesyte_yolo.model import YoloModel
 logging.basicConfig(level=logging.WARNING)
 records = PluginRegistry().load_all()

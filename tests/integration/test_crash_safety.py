@@ -59,7 +59,7 @@ def test_a_video_too_long_for_lambda_without_batch_fails_at_ingest(
 def test_ingest_dying_between_the_queued_write_and_the_launch_is_recovered_by_the_redelivered_event(
     aws: Aws, media: MediaFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forgesyte_core.dispatch import WorkQueueLauncher
+    from forgesyte_core.compute.dispatch import WorkQueueLauncher
 
     data = media.mp4v.read_bytes()
     created = submit("video", "frame-counter", "count_frames", data, "video/mp4")

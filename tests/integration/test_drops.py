@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from forgesyte_core import wiring
-from forgesyte_core.drops import DROP_OWNER, drop_job_id
+from forgesyte_core.intake.drops import DROP_OWNER, drop_job_id
 from forgesyte_core.jobs.store import utcnow
 from tests.helpers import Aws, LambdaContext, sqs_event
 from tests.integration.pipeline import listen, received, results, run_work
@@ -151,12 +151,12 @@ def test_a_drop_without_a_content_type_is_judged_by_its_name_then_its_tool(aws: 
 
 def probe_raises(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
     """Ingest dies while validating, on every try (a hostile file, out of memory, a timeout)."""
-    import forgesyte_core.ingest
+    import forgesyte_core.intake.ingest
 
     def failing(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(forgesyte_core.ingest, "probe_media", failing)
+    monkeypatch.setattr(forgesyte_core.intake.ingest, "probe_media", failing)
 
 
 def failed_items(messages: list[dict]) -> list[object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 
-from forgesyte_core.idempotency import job_id_for
+from forgesyte_core.intake.idempotency import job_id_for
 from forgesyte_core.storage import job_id_from_key
 from tests.helpers import Aws, LambdaContext, api_event, call_api, upload
 from tests.integration.pipeline import ingest, job

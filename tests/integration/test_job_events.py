@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from forgesyte_core import wiring
-from forgesyte_core.job_events import DETAIL_TYPE, SOURCE
+from forgesyte_core.jobs.events import DETAIL_TYPE, SOURCE
 from tests.helpers import Aws, call_api, upload
 from tests.integration.pipeline import ingest, job, listen, received, run_video, run_work, submit
 from tests.media_factory import MediaFiles
@@ -61,7 +61,7 @@ class RefusingBus:
 def test_a_bus_that_refuses_is_retried_logged_and_never_fails_the_job(
     aws: Aws, media: MediaFiles, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from forgesyte_core import job_events
+    from forgesyte_core.jobs import events as job_events
     from tests.conftest import _reset
 
     real_client = wiring.client

@@ -32,7 +32,7 @@ def test_a_caller_lists_reads_and_cancels_only_their_own_jobs(aws: Aws) -> None:
 
 
 def test_a_cognito_or_jwt_user_is_the_caller_when_an_authorizer_ran(aws: Aws) -> None:
-    from forgesyte_core.job_access import caller_of
+    from forgesyte_core.jobs.access import caller_of
 
     context = {"identity": {"apiKeyId": "shared-browser-key"}, "authorizer": {"claims": {"sub": "user-123"}}}
     assert caller_of(context) == "user:user-123"

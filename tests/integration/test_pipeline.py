@@ -328,7 +328,7 @@ def test_a_tool_gone_from_the_catalog_fails_the_job_not_the_event(
     aws: Aws, media: MediaFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A deploy between submit and upload can drop a tool: the job ends failed at once, nothing retries."""
-    from forgesyte_core.catalog import build_catalog
+    from forgesyte_core.plugins.catalog import build_catalog
     from tests.conftest import _reset
 
     data = media.mp4v.read_bytes()

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from forgesyte_core import wiring
+from forgesyte_core.compute.runner import JobRunner
 from forgesyte_core.errors import TransitionConflict
-from forgesyte_core.ingest import Ingest
+from forgesyte_core.intake.ingest import Ingest
 from forgesyte_core.jobs.model import JobStatus
 from forgesyte_core.jobs.store import utcnow
-from forgesyte_core.runner import JobRunner
 from tests.helpers import Aws, upload
 from tests.integration.pipeline import ingest, job, submit
 from tests.media_factory import MediaFiles
@@ -102,7 +102,7 @@ def test_duplicate_events_validated_at_once_launch_once(
 
     monkeypatch.setattr(Ingest, "_validate", validate_then_wait)
     service = wiring.ingest()
-    from forgesyte_core.ingest import parse_s3_notification
+    from forgesyte_core.intake.ingest import parse_s3_notification
 
     (event,) = [e for m in messages for e in parse_s3_notification(m["Body"]) if job_id in e.key]
     outcomes = together(4, lambda: service.handle(event))
@@ -143,7 +143,7 @@ def test_a_sweep_racing_ingest_ends_in_one_consistent_state(
     aws: Aws, media: MediaFiles, monkeypatch: pytest.MonkeyPatch, round_: int
 ) -> None:
     """The sweep thinks the upload window has just closed while ingest queues the job: one of them wins."""
-    from forgesyte_core.ingest import parse_s3_notification
+    from forgesyte_core.intake.ingest import parse_s3_notification
 
     job_id, messages = uploaded_job(aws, media)
     (event,) = [e for m in messages for e in parse_s3_notification(m["Body"]) if job_id in e.key]

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from forgesyte_core import wiring
+from forgesyte_core.batch import main
+from forgesyte_core.compute.runner import ProgressReporter
 from forgesyte_core.errors import JobCancelled
 from forgesyte_core.jobs.model import JobStatus
-from forgesyte_core.runner import ProgressReporter, main
 from tests.helpers import Aws, upload
 from tests.integration.pipeline import ingest, job, results, submit
 from tests.media_factory import MediaFiles

@@ -15,9 +15,9 @@ from typing import Any
 import cv2
 import pytest
 
-from forgesyte_core.catalog import tool_input_kinds
-from forgesyte_core.plugins import PluginRecord, PluginRegistry, installed_entry_points
-from forgesyte_core.results import write_image_results, write_video_results
+from forgesyte_core.compute.results import write_image_results, write_video_results
+from forgesyte_core.plugins.catalog import tool_input_kinds
+from forgesyte_core.plugins.registry import PluginRecord, PluginRegistry, installed_entry_points
 from forgesyte_dev.synthetic import crossing_scene
 from forgesyte_dev.text_lines import rendered_lines
 from tests.plugins.tiny_yolo import candidate, write_tiny_yolo

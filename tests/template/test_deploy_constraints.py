@@ -115,7 +115,7 @@ def test_batch_job_definition_runs_the_stacks_own_images() -> None:
     for variant in ("gpu", "cpu"):
         stage = re.search(rf"^FROM \S+ AS batch-{variant}\n(.*?)(?=^FROM |\Z)", dockerfile, re.MULTILINE | re.DOTALL)
         assert stage, variant
-        assert 'ENTRYPOINT ["python", "-m", "forgesyte_core.runner"]' in stage.group(1)
+        assert 'ENTRYPOINT ["python", "-m", "forgesyte_core.batch"]' in stage.group(1)
     assert container["Command"] == ["Ref::job_id"]
     names = {entry["Name"] for entry in container["Environment"]}
     assert {"JOBS_TABLE", "MEDIA_BUCKET", "AWS_REGION", "FORGESYTE_COMPUTE"} <= names

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from forgesyte_core.catalog import PluginCatalog, load_catalog, tool_input_kinds, tool_needs_gpu
 from forgesyte_core.errors import BadRequest, NotFound
-from forgesyte_core.plugins import GROUP, PluginRegistry, read_manifest
+from forgesyte_core.plugins.catalog import PluginCatalog, load_catalog, tool_input_kinds, tool_needs_gpu
+from forgesyte_core.plugins.registry import GROUP, PluginRegistry, read_manifest
 from forgesyte_dev import catalog_build
 
 

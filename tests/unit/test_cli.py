@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from forgesyte_core.plugins import PluginRegistry
+from forgesyte_core.plugins.registry import PluginRegistry
 from forgesyte_dev import cli
 from forgesyte_dev.client import ApiClient, ApiError
 from forgesyte_dev.plugins_cmd import describe
@@ -158,7 +158,7 @@ def test_events_lists_what_the_local_event_bus_carried(
     with (tmp_path / ".local-stack/events.jsonl").open("a") as out:
         out.write(json.dumps(dropped) + "\n")
     assert cli.main(["events"]) == 0
-    from forgesyte_core.drops import DROP_OWNER
+    from forgesyte_core.intake.drops import DROP_OWNER
 
     assert cli.DROP_OWNER == DROP_OWNER
     assert capsys.readouterr().out.splitlines()[-1].split() == [

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from forgesyte_core.dispatch import (
+from forgesyte_core.compute.dispatch import (
     BatchLauncher,
     RoutingPolicy,
     TooLongForLambda,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from forgesyte_core.drops import DropKey, drop_job_type, parse_drop_key
+from forgesyte_core.intake.drops import DropKey, drop_job_type, parse_drop_key
 from forgesyte_core.settings import Settings
 
 

@@ -7,7 +7,7 @@ from importlib.metadata import EntryPoint, entry_points
 import pytest
 
 from forgesyte_core.errors import PluginLoadError
-from forgesyte_core.plugins import GROUP, TEST_GROUP, PluginRegistry
+from forgesyte_core.plugins.registry import GROUP, TEST_GROUP, PluginRegistry
 
 
 def test_installed_test_plugins_are_discovered_and_loaded() -> None:

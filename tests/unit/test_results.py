@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
+from forgesyte_core.compute.results import reported_error, to_jsonable, unwrap, write_image_results, write_video_results
 from forgesyte_core.errors import PluginFailed
-from forgesyte_core.results import reported_error, to_jsonable, unwrap, write_image_results, write_video_results
 
 
 class Box(BaseModel):

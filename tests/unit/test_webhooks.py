@@ -9,7 +9,7 @@ import json
 import pytest
 
 from forgesyte_core.errors import BadRequest
-from forgesyte_core.webhooks import Webhooks, check_callback_url, signature
+from forgesyte_core.jobs.webhooks import Webhooks, check_callback_url, signature
 
 PUBLIC = {"hooks.example.com": ["93.184.216.34"]}
 
@@ -56,7 +56,7 @@ def test_deliveries_are_signed_and_retried_with_backoff(monkeypatch: pytest.Monk
         return answers.pop(0)
 
     sleeps: list[float] = []
-    monkeypatch.setattr("forgesyte_core.webhooks.time.sleep", sleeps.append)
+    monkeypatch.setattr("forgesyte_core.jobs.webhooks.time.sleep", sleeps.append)
     detail = {"job_id": "j-1", "status": "completed", "callback_url": "https://hooks.example.com/h"}
     assert Webhooks("s3cret", post, resolver(PUBLIC)).deliver(detail) == 204
     assert len(sent) == 3
@@ -72,7 +72,7 @@ def test_deliveries_are_signed_and_retried_with_backoff(monkeypatch: pytest.Monk
 
 
 def test_the_last_failure_is_raised_for_the_callers_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("forgesyte_core.webhooks.time.sleep", lambda _: None)
+    monkeypatch.setattr("forgesyte_core.jobs.webhooks.time.sleep", lambda _: None)
 
     def down(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
         raise ConnectionRefusedError("refused")
@@ -91,7 +91,7 @@ def test_a_name_repointed_at_a_private_address_is_not_called(monkeypatch: pytest
         table["hooks.example.com"] = ["10.1.2.3"]  # rebound between tries
         return 500
 
-    monkeypatch.setattr("forgesyte_core.webhooks.time.sleep", lambda _: None)
+    monkeypatch.setattr("forgesyte_core.jobs.webhooks.time.sleep", lambda _: None)
     detail = {"job_id": "j-3", "status": "completed", "callback_url": "https://hooks.example.com/h"}
     with pytest.raises(BadRequest, match="not a public address"):
         Webhooks("k", post, resolver(table)).deliver(detail)

@@ -15,19 +15,19 @@ from forgesyte_core.clients import client
 from forgesyte_core.settings import get_settings
 
 if TYPE_CHECKING:
-    from forgesyte_core.admission import Admission
-    from forgesyte_core.catalog import PluginCatalog
-    from forgesyte_core.dispatch import Dispatcher, Launcher
-    from forgesyte_core.ingest import Ingest
-    from forgesyte_core.job_access import JobAccess
-    from forgesyte_core.job_events import JobEvents
+    from forgesyte_core.compute.dispatch import Dispatcher, Launcher
+    from forgesyte_core.compute.runner import JobRunner
+    from forgesyte_core.intake.admission import Admission
+    from forgesyte_core.intake.ingest import Ingest
+    from forgesyte_core.intake.multipart import MultipartUploads
+    from forgesyte_core.jobs.access import JobAccess
+    from forgesyte_core.jobs.events import JobEvents
+    from forgesyte_core.jobs.reconcile import Reconciler
     from forgesyte_core.jobs.store import JobStore
-    from forgesyte_core.multipart import MultipartUploads
-    from forgesyte_core.plugins import PluginRegistry
-    from forgesyte_core.reconcile import Reconciler
-    from forgesyte_core.runner import JobRunner
+    from forgesyte_core.jobs.webhooks import Webhooks
+    from forgesyte_core.plugins.catalog import PluginCatalog
+    from forgesyte_core.plugins.registry import PluginRegistry
     from forgesyte_core.storage import Storage
-    from forgesyte_core.webhooks import Webhooks
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +41,7 @@ def job_store() -> JobStore:
 
 @lru_cache(maxsize=1)
 def job_events() -> JobEvents:
-    from forgesyte_core.job_events import JobEvents
+    from forgesyte_core.jobs.events import JobEvents
 
     settings = get_settings()
     return JobEvents(client("events"), settings.job_event_bus, settings.bucket_name)
@@ -55,21 +55,21 @@ def storage() -> Storage:
 
 
 def catalog() -> PluginCatalog:
-    from forgesyte_core.catalog import load_catalog
+    from forgesyte_core.plugins.catalog import load_catalog
 
     return load_catalog(get_settings().catalog_path)
 
 
 @lru_cache(maxsize=1)
 def job_access() -> JobAccess:
-    from forgesyte_core.job_access import JobAccess
+    from forgesyte_core.jobs.access import JobAccess
 
     return JobAccess(job_store(), storage(), get_settings())
 
 
 @lru_cache(maxsize=1)
 def webhooks() -> Webhooks:
-    from forgesyte_core.webhooks import Webhooks
+    from forgesyte_core.jobs.webhooks import Webhooks
 
     settings = get_settings()
     if not settings.webhook_secret:
@@ -79,20 +79,20 @@ def webhooks() -> Webhooks:
 
 @lru_cache(maxsize=1)
 def multipart() -> MultipartUploads:
-    from forgesyte_core.multipart import MultipartUploads
+    from forgesyte_core.intake.multipart import MultipartUploads
 
     return MultipartUploads(job_access(), client("s3"), get_settings())
 
 
 @lru_cache(maxsize=1)
 def admission() -> Admission:
-    from forgesyte_core.admission import Admission
+    from forgesyte_core.intake.admission import Admission
 
     return Admission(job_store(), storage(), catalog(), get_settings())
 
 
 def launchers() -> dict[str, Launcher]:
-    from forgesyte_core.dispatch import BATCH, LAMBDA, BatchLauncher, ProcessLauncher, WorkQueueLauncher
+    from forgesyte_core.compute.dispatch import BATCH, LAMBDA, BatchLauncher, ProcessLauncher, WorkQueueLauncher
 
     settings = get_settings()
     found: dict[str, Launcher] = {}
@@ -108,7 +108,7 @@ def launchers() -> dict[str, Launcher]:
 @lru_cache(maxsize=1)
 def dispatcher() -> Dispatcher:
     """Routing and launching: ingest starts jobs with it, reconcile restarts dead runs."""
-    from forgesyte_core.dispatch import BATCH, Dispatcher, RoutingPolicy
+    from forgesyte_core.compute.dispatch import BATCH, Dispatcher, RoutingPolicy
 
     settings = get_settings()
     found = launchers()
@@ -120,8 +120,8 @@ def dispatcher() -> Dispatcher:
 
 @lru_cache(maxsize=1)
 def ingest() -> Ingest:
-    from forgesyte_core.drops import DropIntake
-    from forgesyte_core.ingest import Ingest
+    from forgesyte_core.intake.drops import DropIntake
+    from forgesyte_core.intake.ingest import Ingest
 
     settings = get_settings()
     drops = DropIntake(job_store(), storage(), catalog(), settings)
@@ -130,7 +130,7 @@ def ingest() -> Ingest:
 
 @lru_cache(maxsize=1)
 def plugin_registry() -> PluginRegistry:
-    from forgesyte_core.plugins import PluginRegistry
+    from forgesyte_core.plugins.registry import PluginRegistry
 
     return PluginRegistry(get_settings().plugin_allowlist)
 
@@ -138,7 +138,7 @@ def plugin_registry() -> PluginRegistry:
 @lru_cache(maxsize=1)
 def runner() -> JobRunner:
     """The job runner of the runner Lambda and the Batch entrypoint; plugins stay loaded while warm."""
-    from forgesyte_core.runner import JobRunner
+    from forgesyte_core.compute.runner import JobRunner
     from forgesyte_core.settings import allowed_model_locations
 
     settings = get_settings()
@@ -154,7 +154,7 @@ def runner() -> JobRunner:
 
 @lru_cache(maxsize=1)
 def reconciler() -> Reconciler:
-    from forgesyte_core.reconcile import Reconciler
+    from forgesyte_core.jobs.reconcile import Reconciler
 
     return Reconciler(job_store(), get_settings(), dispatcher())
 

@@ -3,7 +3,7 @@
 With ``--image`` it runs the Batch image as AWS Batch does: the image's own entrypoint, exactly the
 job definition's ``Command`` from template.yaml with ``Ref::job_id`` filled in, and only the
 variables the job definition sets (plus credentials and the local endpoint). Without it, it runs
-the same entrypoint (``python -m forgesyte_core.runner JOB_ID``) in a child process. Either way,
+the same entrypoint (``python -m forgesyte_core.batch JOB_ID``) in a child process. Either way,
 when the job fails it sends the reconcile function the "Batch Job State Change" FAILED event AWS would.
 """
 
@@ -15,7 +15,7 @@ import subprocess
 import sys
 from typing import Any
 
-from forgesyte_core.dispatch import batch_job_name
+from forgesyte_core.compute.dispatch import batch_job_name
 
 # What every container gets from its task role and region in AWS; locally, the stack's values.
 PASSED_THROUGH = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION")
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         code = run_image(args.image, args.job_id, run_id)
     else:
         env = {**os.environ, "AWS_BATCH_JOB_ID": run_id, "FORGESYTE_COMPUTE": "batch"}
-        code = subprocess.call([sys.executable, "-m", "forgesyte_core.runner", args.job_id], env=env)
+        code = subprocess.call([sys.executable, "-m", "forgesyte_core.batch", args.job_id], env=env)
     if code != 0:
         from forgesyte_dev.local.invoke import invoke
 

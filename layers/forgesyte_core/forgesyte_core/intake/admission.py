@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from forgesyte_core.catalog import PluginCatalog, tool_input_kinds, unavailable_reason
 from forgesyte_core.errors import AlreadyExists, BadRequest, Conflict, PayloadTooLarge, Unprocessable
-from forgesyte_core.idempotency import check_key, fingerprint, job_id_for
+from forgesyte_core.intake.idempotency import check_key, fingerprint, job_id_for
+from forgesyte_core.intake.request_body import check_options, check_text
 from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore, utcnow
-from forgesyte_core.locations import check_file_options
-from forgesyte_core.request_body import check_options, check_text
+from forgesyte_core.jobs.webhooks import Resolver, check_callback_url, resolve
+from forgesyte_core.plugins.catalog import PluginCatalog, tool_input_kinds, unavailable_reason
+from forgesyte_core.plugins.locations import check_file_options
 from forgesyte_core.settings import Settings, allowed_model_locations
 from forgesyte_core.storage import Storage, input_key
-from forgesyte_core.webhooks import Resolver, check_callback_url, resolve
 
 CONTENT_TYPES = {
     JobType.VIDEO: frozenset({"video/mp4", "video/quicktime", "video/3gpp"}),

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from forgesyte_core.dispatch import Dispatcher, job_id_from_batch_name
-from forgesyte_core.drops import DROP_OWNER, create_drop_job, drop_job_id, drop_job_type, parse_drop_key
+from forgesyte_core.compute.dispatch import Dispatcher, job_id_from_batch_name
 from forgesyte_core.errors import AlreadyExists, NotFound, TransitionConflict
+from forgesyte_core.intake.drops import DROP_OWNER, create_drop_job, drop_job_id, drop_job_type, parse_drop_key
 from forgesyte_core.jobs.model import TERMINAL, Job, JobStatus
 from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.settings import Settings

@@ -1,7 +1,7 @@
 """The plugin catalog: what the API knows about plugins without importing any plugin code.
 
 It is a JSON file the runner image generates from the plugins installed in it
-(``forgesyte_core.catalog_export``; ``make catalog`` copies it into this package); tests fail when
+(``forgesyte_core.plugins.catalog_export``; ``make catalog`` copies it into this package); tests fail when
 it no longer matches the image or the installed plugins.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from forgesyte_core.errors import BadRequest, NotFound
 
-PACKAGED_CATALOG = Path(__file__).with_name("plugin_catalog.json")
+PACKAGED_CATALOG = Path(__file__).parent.parent / "plugin_catalog.json"
 IMAGE_INPUTS = frozenset({"image_bytes", "image"})
 
 

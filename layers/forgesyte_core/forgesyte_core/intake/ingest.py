@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from forgesyte_core.dispatch import Dispatcher, TooLongForLambda
-from forgesyte_core.drops import BadDrop, DropIntake
+from forgesyte_core.compute.dispatch import Dispatcher, TooLongForLambda
 from forgesyte_core.errors import ForgeSyteError, InputChanged, InvalidMedia, TransitionConflict
+from forgesyte_core.intake.drops import BadDrop, DropIntake
 from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore
 from forgesyte_core.media import Limits, MediaInfo, probe_media

@@ -1,4 +1,4 @@
-"""``python -m forgesyte_core.catalog_export [PATH]``: the plugin catalog of this environment.
+"""``python -m forgesyte_core.plugins.catalog_export [PATH]``: the plugin catalog of this environment.
 
 Run in the runner image when it is built, so the catalog the API serves is exactly what the image
 can run: every ``forgesyte.plugins`` entry point installed there, third-party ones included, each
@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from forgesyte_core.catalog import build_catalog
-from forgesyte_core.plugins import PluginRecord, PluginRegistry
+from forgesyte_core.plugins.catalog import build_catalog
+from forgesyte_core.plugins.registry import PluginRecord, PluginRegistry
 from forgesyte_core.settings import get_settings
 
 

@@ -1,6 +1,5 @@
-"""The job runner: the same code behind the runner Lambda and the AWS Batch entrypoint.
-
-    python -m forgesyte_core.runner JOB_ID      # Batch (the job definition's command)
+"""The job runner: the same code behind the runner Lambda and the AWS Batch entrypoint
+(:mod:`forgesyte_core.batch`).
 
 Claim queued → running, fetch the input, run the plugin tool with ForgeSyte's arguments, stream the
 results JSON to S3, then completed. Any exception ends the job failed with its message.
@@ -10,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -19,17 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PynamoDBException
 
+from forgesyte_core.compute.results import Summary, write_image_results, write_video_results
 from forgesyte_core.errors import ForgeSyteError, JobCancelled, NotFound, TransitionConflict
 from forgesyte_core.jobs.model import Backend, Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore, utcnow
-from forgesyte_core.locations import check_file_options
 from forgesyte_core.observability import bind_job, logger, unbind_job
-from forgesyte_core.plugins import PluginRegistry
-from forgesyte_core.results import Summary, write_image_results, write_video_results
+from forgesyte_core.plugins.locations import check_file_options
+from forgesyte_core.plugins.registry import PluginRegistry
 from forgesyte_core.storage import ARTIFACTS, Storage, artifact_key, result_key
 
 if TYPE_CHECKING:
-    from forgesyte_core.render import FrameObjects
+    from forgesyte_core.compute.render import FrameObjects
 
 EXTENSIONS = {"mp4": ".mp4", "mov": ".mov", "3gp": ".3gp", "png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 
@@ -95,7 +93,7 @@ def wants_render(job: Job) -> bool:
 
 
 def _frame_objects() -> FrameObjects:
-    from forgesyte_core.render import FrameObjects
+    from forgesyte_core.compute.render import FrameObjects
 
     return FrameObjects()
 
@@ -219,7 +217,7 @@ class JobRunner:
 
     def _render(self, job: Job, video: Path, frames: dict[int, list[dict[str, Any]]], scratch: Path) -> dict[str, str]:
         """The annotated video and contact sheet ``options.render`` asked for, uploaded beside the results."""
-        from forgesyte_core.render import annotate  # OpenCV: only here, and only when asked
+        from forgesyte_core.compute.render import annotate  # OpenCV: only here, and only when asked
 
         paths = {name: scratch / file_name for name, (file_name, _) in ARTIFACTS.items()}
         annotate(video, frames, paths["annotated_video"], paths["contact_sheet"])
@@ -246,20 +244,3 @@ class JobRunner:
         except TransitionConflict as conflict:
             logger.info("could not record the failure: %s", conflict)
             return None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Batch entrypoint: exit 0 when the job reached a terminal status here, 1 when it failed."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m forgesyte_core.runner JOB_ID", file=sys.stderr)
-        return 2
-    compute = os.environ.get("FORGESYTE_COMPUTE", Backend.BATCH)
-    from forgesyte_core import wiring
-
-    job = wiring.runner().run(args[0], compute, os.environ.get("AWS_BATCH_JOB_ID"))
-    return 1 if job is not None and job.status == JobStatus.FAILED else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -19,11 +19,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from forgesyte_core.catalog import PluginCatalog, tool_input_kinds
 from forgesyte_core.errors import AlreadyExists, ForgeSyteError
+from forgesyte_core.intake.request_body import check_options
 from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore
-from forgesyte_core.request_body import check_options
+from forgesyte_core.plugins.catalog import PluginCatalog, tool_input_kinds
 from forgesyte_core.settings import Settings
 from forgesyte_core.storage import Storage
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from forgesyte_core.errors import BadRequest, Conflict, PayloadTooLarge
-from forgesyte_core.job_access import JobAccess
+from forgesyte_core.jobs.access import JobAccess
 from forgesyte_core.jobs.model import Job, JobStatus
 from forgesyte_core.jobs.store import utcnow
 from forgesyte_core.settings import Settings

@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from forgesyte_core.catalog import PluginCatalog, tool_needs_gpu
 from forgesyte_core.errors import ForgeSyteError
 from forgesyte_core.jobs.model import Backend, Job, JobType
+from forgesyte_core.plugins.catalog import PluginCatalog, tool_needs_gpu
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class WorkQueueLauncher:
 
 
 class BatchLauncher:
-    """AWS Batch: the job definition runs ``python -m forgesyte_core.runner Ref::job_id``."""
+    """AWS Batch: the job definition runs ``python -m forgesyte_core.batch Ref::job_id``."""
 
     def __init__(self, batch: Any, job_queue: str, job_definition: str) -> None:
         self._batch, self._queue, self._definition = batch, job_queue, job_definition

@@ -11,9 +11,9 @@ from typing import Any
 from forgesyte_core.errors import Conflict, NotFound
 from forgesyte_core.jobs.model import Job, JobStatus
 from forgesyte_core.jobs.store import JobStore
+from forgesyte_core.jobs.views import job_view
 from forgesyte_core.settings import Settings
 from forgesyte_core.storage import Storage
-from forgesyte_core.views import job_view
 
 
 def caller_of(request_context: dict[str, Any]) -> str:
