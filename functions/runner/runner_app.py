@@ -23,8 +23,14 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
-    job_id = json.loads(record.body)["job_id"]
-    job = wiring.runner().run(job_id, Backend.LAMBDA, record.message_id, stop_at=_stop_at(lambda_context))
+    """``{"job_id"}`` runs a whole job; ``{"job_id", "segment": i}`` one segment of a segmented job."""
+    message = json.loads(record.body)
+    stop_at = _stop_at(lambda_context)
+    if message.get("segment") is not None:
+        runner = wiring.segment_runner()
+        job = runner.run(message["job_id"], int(message["segment"]), Backend.LAMBDA, record.message_id, stop_at)
+    else:
+        job = wiring.runner().run(message["job_id"], Backend.LAMBDA, record.message_id, stop_at=stop_at)
     return str(job.status) if job else "skipped"
 
 

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 
 from forgesyte_core import wiring
+from forgesyte_core.compute.dispatch import ARRAY_VARIABLE, SEGMENT_VARIABLE
 from forgesyte_core.jobs.model import Backend, JobStatus
+
+
+def batch_segment(environ: Mapping[str, str]) -> int | None:
+    """The segment this container runs: its own job's, or its array child index; None for a whole job."""
+    if environ.get(SEGMENT_VARIABLE, "").strip():
+        return int(environ[SEGMENT_VARIABLE])
+    if environ.get(ARRAY_VARIABLE) == "1" and environ.get("AWS_BATCH_JOB_ARRAY_INDEX", "").strip():
+        return int(environ["AWS_BATCH_JOB_ARRAY_INDEX"])
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m forgesyte_core.batch JOB_ID", file=sys.stderr)
         return 2
     compute = os.environ.get("FORGESYTE_COMPUTE", Backend.BATCH)
-    job = wiring.runner().run(args[0], compute, os.environ.get("AWS_BATCH_JOB_ID"))
+    run_id = os.environ.get("AWS_BATCH_JOB_ID")
+    segment = batch_segment(os.environ)
+    if segment is not None:
+        job = wiring.segment_runner().run(args[0], segment, compute, run_id or f"batch-{os.getpid()}")
+    else:
+        job = wiring.runner().run(args[0], compute, run_id)
     return 1 if job is not None and job.status == JobStatus.FAILED else 0
 
 

@@ -71,6 +71,12 @@ class Settings:
     result_url_expiry_s: int = 3600
     job_ttl_days: int = 30
     heartbeat_timeout_s: int = 300
+    # Segmented runs (compute/segments.py): videos at least this long, with a tool that says it can be
+    # cut, run as segments of about SEGMENT_SECONDS at once; 0 turns segmenting off.
+    segment_min_video_seconds: float = 120.0
+    segment_seconds: float = 60.0
+    segment_overlap_frames: int = 30
+    max_segments: int = 600
     # Runs a job may get: a run that dies (no heartbeat, Batch FAILED, work DLQ) is retried until then.
     max_attempts: int = 2
     queued_timeout_s: int = 3600
@@ -122,6 +128,10 @@ class Settings:
             job_ttl_days=_int("JOB_TTL_DAYS", 30),
             heartbeat_timeout_s=_int("HEARTBEAT_TIMEOUT_S", 300),
             max_attempts=_int("MAX_ATTEMPTS", 2),
+            segment_min_video_seconds=_float("SEGMENT_MIN_VIDEO_SECONDS", 120.0),
+            segment_seconds=_float("SEGMENT_SECONDS", 60.0),
+            segment_overlap_frames=_int("SEGMENT_OVERLAP_FRAMES", 30),
+            max_segments=_int("MAX_SEGMENTS", 600),
             queued_timeout_s=_int("QUEUED_TIMEOUT_S", 3600),
             upload_grace_s=_int("UPLOAD_GRACE_S", 300),
             progress_interval_s=_float("PROGRESS_INTERVAL_S", 2.0),

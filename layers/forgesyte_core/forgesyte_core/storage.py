@@ -26,6 +26,11 @@ def result_key(job_id: str) -> str:
 ARTIFACTS = {"annotated_video": ("annotated.mp4", "video/mp4"), "contact_sheet": ("contact-sheet.png", "image/png")}
 
 
+def segment_result_key(job_id: str, index: int) -> str:
+    """One segment's results, before the merge writes the job's (kept: what each runner saw)."""
+    return f"results/{job_id}/segments/{index:04d}.json"
+
+
 def artifact_key(job_id: str, name: str) -> str:
     """Where the runner puts a picture of the results (``options.render``), beside the results JSON."""
     return f"results/{job_id}.{ARTIFACTS[name][0]}"

@@ -17,6 +17,7 @@ from forgesyte_core.settings import get_settings
 if TYPE_CHECKING:
     from forgesyte_core.compute.dispatch import Dispatcher, Launcher
     from forgesyte_core.compute.runner import JobRunner
+    from forgesyte_core.compute.segment_runner import SegmentRunner
     from forgesyte_core.intake.admission import Admission
     from forgesyte_core.intake.ingest import Ingest
     from forgesyte_core.intake.multipart import MultipartUploads
@@ -109,13 +110,20 @@ def launchers() -> dict[str, Launcher]:
 def dispatcher() -> Dispatcher:
     """Routing and launching: ingest starts jobs with it, reconcile restarts dead runs."""
     from forgesyte_core.compute.dispatch import BATCH, Dispatcher, RoutingPolicy
+    from forgesyte_core.compute.segments import SegmentPolicy
 
     settings = get_settings()
     found = launchers()
     policy = RoutingPolicy(
         settings.dispatch_mode, settings.batch_min_video_seconds, BATCH in found, settings.lambda_max_video_seconds
     )
-    return Dispatcher(catalog(), policy, found)
+    segmenting = SegmentPolicy(
+        settings.segment_min_video_seconds,
+        settings.segment_seconds,
+        settings.segment_overlap_frames,
+        settings.max_segments,
+    )
+    return Dispatcher(catalog(), policy, found, segmenting)
 
 
 @lru_cache(maxsize=1)
@@ -153,6 +161,25 @@ def runner() -> JobRunner:
 
 
 @lru_cache(maxsize=1)
+def segment_runner() -> SegmentRunner:
+    """Segments of segmented jobs, in the same runner Lambda and Batch image; retries go where they ran."""
+    from forgesyte_core.compute.segment_runner import SegmentRunner
+    from forgesyte_core.settings import allowed_model_locations
+
+    settings = get_settings()
+    return SegmentRunner(
+        job_store(),
+        storage(),
+        plugin_registry(),
+        settings.work_dir,
+        settings.progress_interval_s,
+        settings.max_attempts,
+        dispatcher().launch_segment,
+        allowed_model_locations(settings),
+    )
+
+
+@lru_cache(maxsize=1)
 def reconciler() -> Reconciler:
     from forgesyte_core.jobs.reconcile import Reconciler
 
@@ -175,6 +202,7 @@ def reset() -> None:
         ingest,
         plugin_registry,
         runner,
+        segment_runner,
         reconciler,
     ):
         cached.cache_clear()

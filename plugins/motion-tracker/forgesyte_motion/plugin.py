@@ -28,9 +28,15 @@ class Plugin:
             raise ValueError(f"Unknown tool: {tool_name}")
         if "video_path" not in args:
             raise ValueError("video_track needs video_path")
-        return self.video_track(args["video_path"], args.get("progress_callback"), args.get("options") or {})
+        return self.video_track(
+            args["video_path"], args.get("progress_callback"), args.get("options") or {}, args.get("frame_range")
+        )
 
-    def video_track(self, video_path: str, progress_callback: Any, options: dict[str, Any]) -> dict[str, Any]:
+    def video_track(
+        self, video_path: str, progress_callback: Any, options: dict[str, Any], frame_range: Any = None
+    ) -> dict[str, Any]:
         tracker = ByteTracker(lost_buffer_frames=int(options.get("lost_buffer_frames", 30)))
         detector = MotionDetector(MotionOptions.from_options(options), expected=tracker.expected_boxes)
-        return track_video(video_path, detector.stream, CLASS_NAMES, progress_callback, tracker)
+        return track_video(
+            video_path, detector.stream, CLASS_NAMES, progress_callback, tracker, frame_range=frame_range
+        )

@@ -8,6 +8,7 @@ background); :func:`per_frame` adapts one that judges each frame alone.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -73,19 +74,27 @@ def track_video(
     progress_callback: Progress | None = None,
     tracker: ByteTracker | None = None,
     progress_every: int = 10,
+    frame_range: Sequence[int] | None = None,
 ) -> dict[str, Any]:
+    """``frame_range`` ``[first, stop)``: a segmented run's share (the runner's ``args["frame_range"]``);
+    ``first`` is a keyframe, frames keep their indices and timestamps in the whole video."""
     capture, total, fps, width, height = open_video(video_path)
     tracker = tracker or ByteTracker()
+    first, stop = (int(frame_range[0]), min(total, int(frame_range[1]))) if frame_range else (0, total)
+    if first:
+        capture.set(cv2.CAP_PROP_POS_FRAMES, first)
+    if frame_range:
+        total = max(0, stop - first)
 
     def decoded() -> Iterator[Frame]:
-        while True:
+        for _ in range(total) if frame_range else itertools.count():
             ok, frame = capture.read()
             if not ok:
                 return
             yield np.asarray(frame, dtype=np.uint8)  # a view: already BGR uint8
 
     def frames() -> Iterator[dict[str, Any]]:
-        index = 0
+        index = first
         detections = detect(decoded(), fps)
         try:
             for boxes, scores, classes in detections:
@@ -96,8 +105,9 @@ def track_video(
                     "detections": {"tracked_objects": tracked_objects(tracks, names)},
                 }
                 index += 1
-                if progress_callback and (index % progress_every == 0 or index == total):
-                    progress_callback(index, total)
+                done = index - first
+                if progress_callback and (done % progress_every == 0 or done == total):
+                    progress_callback(done, total)
         finally:
             close = getattr(detections, "close", None)
             if callable(close):  # a detector reading ahead on a thread stops before the capture goes

@@ -60,7 +60,11 @@ class Plugin:
             if "video_path" not in args:
                 raise ValueError("video_track needs video_path")
             return self.video_track(
-                args["video_path"], args.get("progress_callback"), args.get("device", "cpu"), options
+                args["video_path"],
+                args.get("progress_callback"),
+                args.get("device", "cpu"),
+                options,
+                args.get("frame_range"),
             )
         raise ValueError(f"Unknown tool: {tool_name}")
 
@@ -88,7 +92,9 @@ class Plugin:
             "model": {"input_size": list(model.input_size), "provider": model.provider},
         }
 
-    def video_track(self, video_path: str, progress: Any, device: str, options: dict[str, Any]) -> dict[str, Any]:
+    def video_track(
+        self, video_path: str, progress: Any, device: str, options: dict[str, Any], frame_range: Any = None
+    ) -> dict[str, Any]:
         model = self.model(options, device)
         tracker = ByteTracker(
             high_threshold=float(options.get("track_high_threshold", 0.5)),
@@ -100,7 +106,7 @@ class Plugin:
         detect = pipelined_detector(
             model, tracker.low_threshold, float(options.get("iou", 0.7)), int(options.get("max_det", 300))
         )
-        result = track_video(video_path, detect, model.names, progress, tracker)
+        result = track_video(video_path, detect, model.names, progress, tracker, frame_range=frame_range)
         # A dynamic export runs at the rectangle for this video's frames, not its nominal size.
         input_size = model.input_size_for((result["height"], result["width"]))
         result["model"] = {"input_size": list(input_size), "provider": model.provider, "dynamic": model.dynamic}

@@ -92,6 +92,11 @@ def wants_render(job: Job) -> bool:
     return job.job_type == JobType.VIDEO and (job.options or {}).get(RENDER) is True
 
 
+def plugin_options(job: Job) -> dict[str, Any]:
+    """The job's options less the runner's own (``render``)."""
+    return {k: v for k, v in (job.options or {}).items() if k != RENDER}
+
+
 def _frame_objects() -> FrameObjects:
     from forgesyte_core.compute.render import FrameObjects
 
@@ -139,6 +144,8 @@ class JobRunner:
 
     def _claim(self, job_id: str, compute: str, run_id: str | None) -> Job:
         current = self.store.get(job_id)
+        if current.segments:  # its segments run one by one (segment_runner.py), never the whole
+            raise TransitionConflict(f"Job {job_id} is segmented; only its segments run")
         values: dict[str, Any] = {"heartbeat_at": utcnow(), "attempt": current.attempt + 1, "compute": compute}
         if run_id:
             values["compute_run_id"] = run_id
@@ -187,7 +194,7 @@ class JobRunner:
     def _arguments(
         self, job: Job, scratch: Path, compute: str, stop_at: float | None = None, run_id: str | None = None
     ) -> dict[str, Any]:
-        options = {k: v for k, v in (job.options or {}).items() if k != RENDER}  # the runner's, not the plugin's
+        options = plugin_options(job)
         container = job.media.container if job.media else ""
         if job.job_type == JobType.IMAGE:
             return {"image_bytes": self.storage.read_bytes(job.input_key, job.input_etag), "options": options}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -20,6 +20,8 @@ from forgesyte_core.intake.drops import BadDrop, DropIntake
 from forgesyte_core.jobs.model import Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore
 from forgesyte_core.media import Limits, MediaInfo, probe_media
+from forgesyte_core.media.samples import read_sample_table
+from forgesyte_core.media.source import RangeCache
 from forgesyte_core.observability import bind_job, unbind_job
 from forgesyte_core.settings import Settings
 from forgesyte_core.storage import Storage, input_changed, job_id_from_key
@@ -128,7 +130,8 @@ class Ingest:
             return "ignored"
         etag = str(head["ETag"])
         try:
-            media = self._validate(job, int(head["ContentLength"]), str(head.get("ContentType", "")), etag)
+            media, cache = self._validate(job, int(head["ContentLength"]), str(head.get("ContentType", "")), etag)
+            segments = self.dispatcher.segments_for(replace(job, media=media), lambda: read_sample_table(cache))
         except InvalidMedia as exc:
             return self._reject(job, exc.message)
         except InputChanged:  # replaced while being probed: the newer object has its own event
@@ -136,7 +139,12 @@ class Ingest:
             return "duplicate"
         try:
             job = self.store.transition(
-                job.job_id, JobStatus.QUEUED, expected=(JobStatus.PENDING,), media=media, input_etag=etag
+                job.job_id,
+                JobStatus.QUEUED,
+                expected=(JobStatus.PENDING,),
+                media=media,
+                input_etag=etag,
+                segments=segments,
             )
         except TransitionConflict as exc:
             log.info("ignoring duplicate event: %s", exc)
@@ -166,7 +174,7 @@ class Ingest:
             return "replaced"
         return "duplicate"
 
-    def _validate(self, job: Job, size: int, content_type: str, etag: str) -> MediaInfo:
+    def _validate(self, job: Job, size: int, content_type: str, etag: str) -> tuple[MediaInfo, RangeCache]:
         if content_type.lower() != job.content_type:
             raise InvalidMedia(
                 f"uploaded as {content_type or 'no content type'!r} but the job declared {job.content_type!r}"
@@ -177,7 +185,7 @@ class Ingest:
             self.storage.source(job.input_key, size, etag), media_limits(self.settings, job.job_type), job.job_type
         )
         log.info("probed %s: %s (%d requests, %d bytes)", job.input_key, info, cache.requests, cache.bytes_read)
-        return info
+        return info, cache
 
     def _reject(self, job: Job, reason: str) -> str:
         log.info("rejecting upload for job %s: %s", job.job_id, reason)

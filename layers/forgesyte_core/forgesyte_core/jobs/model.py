@@ -6,7 +6,7 @@ failed or cancelled. Nothing leaves a terminal status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -34,6 +34,58 @@ class Backend(StrEnum):
     LAMBDA = "lambda"
     BATCH = "batch"
     LOCAL = "local"
+
+
+class SegmentStatus(StrEnum):
+    """A segment of a segmented video job: queued → running → done; running → queued to retry it."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+
+
+@dataclass
+class Segment:
+    """One cut of a segmented video job: it reports frames [start_frame, end_frame) and decodes from
+    the keyframe ``decode_from`` (earlier, for the overlap its tracks are stitched in and the pre-roll)."""
+
+    index: int
+    start_frame: int
+    end_frame: int
+    decode_from: int
+    status: SegmentStatus = SegmentStatus.QUEUED
+    attempt: int = 0
+    run_id: str | None = None
+    heartbeat_at: str | None = None  # ISO 8601, UTC
+    frames_done: int = 0
+    error: str | None = None
+    seconds: float | None = None  # the plugin's run, once done
+    bytes_read: int | None = None  # of the input, once done
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+    def owns(self, frame_index: int) -> bool:
+        return self.start_frame <= frame_index < self.end_frame
+
+    def describe(self, of: int) -> str:
+        return f"segment {self.index} of {of} (frames {self.start_frame}-{self.end_frame})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, StrEnum) else v) for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for name in ("index", "start_frame", "end_frame", "decode_from", "attempt", "frames_done", "bytes_read"):
+            if values.get(name) is not None:
+                values[name] = int(values[name])
+        if values.get("seconds") is not None:
+            values["seconds"] = float(values["seconds"])
+        values["status"] = SegmentStatus(values.get("status", SegmentStatus.QUEUED))
+        return cls(**values)
 
 
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
@@ -85,11 +137,23 @@ class Job:
     summary: dict[str, Any] | None = None
     artifacts: dict[str, str] | None = None  # name -> S3 key: the pictures a render option asked for
     callback_url: str | None = None  # the webhook told when the job ends
+    # A segmented run (compute/segments.py): its cuts, each run on its own, and how many are done.
+    segments: list[Segment] | None = None
+    segments_done: int = 0
 
     @property
     def media_seconds(self) -> float:
         """The validated video's duration (0 for images and jobs not yet validated)."""
         return float(self.media.duration or 0.0) if self.media else 0.0
+
+    @property
+    def segment_progress(self) -> int:
+        """Frames done over all segments, as a percentage (99 until the merge completes the job)."""
+        if not self.segments or self.status == JobStatus.COMPLETED:
+            return self.progress
+        total = sum(segment.frames for segment in self.segments) or 1
+        done = sum(min(segment.frames_done, segment.frames) for segment in self.segments)
+        return min(99, int(100 * done / total))
 
     @property
     def is_terminal(self) -> bool:

@@ -7,6 +7,7 @@ second runner loses the race (:class:`TransitionConflict`) instead of running a 
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import logging
 import uuid
@@ -17,9 +18,10 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, QueryError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 
 from forgesyte_core.errors import AlreadyExists, BadRequest, NotFound, TransitionConflict
-from forgesyte_core.jobs.model import Job, JobStatus, JobType, sources_of
+from forgesyte_core.jobs.model import Job, JobStatus, JobType, Segment, SegmentStatus, sources_of
 from forgesyte_core.jobs.table import JobItem, job_item_class
 from forgesyte_core.media.info import MediaInfo
 
@@ -184,6 +186,102 @@ class JobStore:
         condition = self._item_cls.status == str(expected)
         return self._update(job_id, values, condition, (expected,), None)
 
+    # -- segments (compute/segments.py): each one claimed, heartbeated and finished on its own ------
+
+    def claim_segment(self, job_id: str, index: int, run_id: str, max_attempts: int) -> Job:
+        """queued → running for one segment of a running job, by ``run_id``; TransitionConflict when the
+        segment is not queued (a duplicate or late message), the job stopped, or its attempts are spent."""
+        seg = _segment_path(index)
+        now = utcnow()
+        actions = [
+            seg("status").set(str(SegmentStatus.RUNNING)),
+            seg("attempt").add(1),
+            seg("run_id").set(run_id),
+            seg("heartbeat_at").set(now.isoformat()),
+            seg("error").remove(),
+            self._item_cls.heartbeat_at.set(now),
+            self._item_cls.updated_at.set(now),
+        ]
+        condition = (
+            (self._item_cls.status == str(JobStatus.RUNNING))
+            & (seg("status") == str(SegmentStatus.QUEUED))
+            & (seg("attempt") < max_attempts)
+        )
+        return self._segment_update(job_id, index, actions, condition, "be claimed")
+
+    def segment_heartbeat(self, job_id: str, index: int, run_id: str, frames_done: int) -> Job:
+        """A running segment's frames done and heartbeat; TransitionConflict if the job stopped running
+        (cancelled, failed) or the segment runs as another run now."""
+        seg = _segment_path(index)
+        now = utcnow()
+        actions = [
+            seg("frames_done").set(max(0, int(frames_done))),
+            seg("heartbeat_at").set(now.isoformat()),
+            self._item_cls.heartbeat_at.set(now),
+            self._item_cls.updated_at.set(now),
+        ]
+        return self._segment_update(job_id, index, actions, self._owns_segment(index, run_id), "report progress")
+
+    def finish_segment(self, job_id: str, index: int, run_id: str, seconds: float, bytes_read: int) -> Job:
+        """running → done, counting it once in ``segments_done``: the update that makes the count equal
+        the number of segments is the only one that sees it, so exactly one runner merges."""
+        seg = _segment_path(index)
+        now = utcnow()
+        actions = [
+            seg("status").set(str(SegmentStatus.DONE)),
+            seg("seconds").set(round(seconds, 3)),
+            seg("bytes_read").set(int(bytes_read)),
+            seg("heartbeat_at").set(now.isoformat()),
+            self._item_cls.segments_done.add(1),
+            self._item_cls.heartbeat_at.set(now),
+            self._item_cls.updated_at.set(now),
+        ]
+        return self._segment_update(job_id, index, actions, self._owns_segment(index, run_id), "finish")
+
+    def requeue_segment(self, job_id: str, index: int, run_id: str | None, error: str) -> Job:
+        """running → queued for a retry, with the error that ended the run. With ``run_id``, only that
+        run's; without (the sweep, the DLQ, a Batch event), any running one."""
+        seg = _segment_path(index)
+        actions = [
+            seg("status").set(str(SegmentStatus.QUEUED)),
+            seg("run_id").remove(),
+            seg("frames_done").set(0),
+            seg("error").set(error[:500]),
+            self._item_cls.updated_at.set(utcnow()),
+        ]
+        condition = (
+            self._owns_segment(index, run_id)
+            if run_id
+            else ((self._item_cls.status == str(JobStatus.RUNNING)) & (seg("status") == str(SegmentStatus.RUNNING)))
+        )
+        return self._segment_update(job_id, index, actions, condition, "be retried")
+
+    def _owns_segment(self, index: int, run_id: str | None) -> Condition:
+        seg = _segment_path(index)
+        owned: Condition = (
+            (self._item_cls.status == str(JobStatus.RUNNING))
+            & (seg("status") == str(SegmentStatus.RUNNING))
+            & (seg("run_id") == run_id)
+        )
+        return owned
+
+    def _segment_update(
+        self, job_id: str, index: int, actions: builtins.list[Any], condition: Condition, what: str
+    ) -> Job:
+        item = self._item_cls(job_id)
+        try:
+            item.update(actions=actions, condition=self._item_cls.job_id.exists() & condition)
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            current = self.find(job_id)
+            if current is None:
+                raise NotFound(f"Job {job_id} not found") from None
+            state = next((s for s in current.segments or [] if s.index == index), None)
+            where = f"segment {index} is {state.status}" if state else f"it has no segment {index}"
+            raise TransitionConflict(f"Job {job_id} is {current.status} and {where}; it cannot {what}") from None
+        return self._to_job(item)
+
     # -- internals ---------------------------------------------------------------------------
 
     def _update(
@@ -200,6 +298,8 @@ class JobStore:
             attr = getattr(cls, name)
             if isinstance(value, MediaInfo):
                 value = value.to_dict()
+            elif name == "segments" and value is not None:
+                value = {str(segment.index): segment.to_dict() for segment in value}
             actions.append(attr.remove() if value is None else attr.set(value))
         exists = cls.job_id.exists()
         item = cls(job_id)
@@ -226,13 +326,23 @@ class JobStore:
         data["declared_bytes"] = int(data["declared_bytes"])
         data["options"] = data["options"] or {}
         data["media"] = MediaInfo.from_dict(data["media"]) if data["media"] else None
+        raw = data["segments"]
+        if raw is not None:
+            as_dict = raw.as_dict() if hasattr(raw, "as_dict") else dict(raw)
+            data["segments"] = sorted((Segment.from_dict(v) for v in as_dict.values()), key=lambda seg: seg.index)
+        data["segments_done"] = int(data["segments_done"] or 0)
         return Job(**data)
+
+
+def _segment_path(index: int) -> Callable[[str], Path]:
+    return lambda name: Path(["segments", str(index), name])
 
 
 def _item_values(job: Job) -> dict[str, Any]:
     values = {name: getattr(job, name) for name in _FIELDS}
     values["status"] = str(job.status)
     values["media"] = job.media.to_dict() if job.media else None
+    values["segments"] = {str(seg.index): seg.to_dict() for seg in job.segments} if job.segments else None
     return {k: v for k, v in values.items() if v is not None}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -77,6 +78,9 @@ class JobItem(Model):
     artifacts = JSONAttribute(null=True)
     callback_url = UnicodeAttribute(null=True)
     owner = UnicodeAttribute(null=True)
+    # A segmented run's cuts by index ("0", "1", ...): each updated in place by path, conditionally.
+    segments = MapAttribute(null=True)  # type: ignore[var-annotated,no-untyped-call]
+    segments_done = NumberAttribute(default=0)
     status_index = StatusIndex()
     owner_index = OwnerIndex()
 

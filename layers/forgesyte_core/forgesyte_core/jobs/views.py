@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from forgesyte_core.jobs.model import Job, JobStatus
+from forgesyte_core.jobs.model import Job, JobStatus, SegmentStatus
 from forgesyte_core.storage import Storage
+
+
+def segments_view(job: Job) -> dict[str, int] | None:
+    """How a segmented job's segments stand: how many, and how many in each state."""
+    if not job.segments:
+        return None
+    counts = {str(status): 0 for status in SegmentStatus}
+    for segment in job.segments:
+        counts[str(segment.status)] += 1
+    return {"total": len(job.segments), **counts}
 
 
 def job_view(job: Job, storage: Storage | None = None, url_expiry_s: int = 3600) -> dict[str, Any]:
@@ -20,7 +30,8 @@ def job_view(job: Job, storage: Storage | None = None, url_expiry_s: int = 3600)
         "plugin_id": job.plugin_id,
         "tool": job.tool,
         "job_type": job.job_type,
-        "progress": job.progress,
+        "progress": job.segment_progress,
+        "segments": segments_view(job),
         "error_code": job.error_code,
         "error_message": job.error_message,
         "media": job.media.to_dict() if job.media else None,
