@@ -109,7 +109,8 @@ def test_a_segment_out_of_attempts_fails_the_job_naming_it(aws: Aws, long_video:
     done = job(job_id)
     assert done["status"] == "failed"
     assert done["error_code"] == "plugin_error"
-    assert "segment " in done["error_message"] and "after 2 attempts" in done["error_message"]
+    assert "segment " in done["error_message"]
+    assert "after 2 attempts" in done["error_message"]
     assert "injected failure" in done["error_message"]
 
 
@@ -143,6 +144,7 @@ def test_a_tool_that_says_nothing_about_segments_runs_whole(aws: Aws, long_video
     job_id = start(aws, long_video, tool="count_frames")
     assert wiring.job_store().get(job_id).segments is None
     messages = aws.drain("WorkQueue")
-    assert len(messages) == 1 and "segment" not in messages[0]["Body"]
+    assert len(messages) == 1
+    assert "segment" not in messages[0]["Body"]
     run_messages(messages)
     assert job(job_id)["status"] == "completed"

@@ -1,8 +1,9 @@
 """A segment's input: only the bytes its frames need, at their own offsets in a sparse copy of the file.
 
-The runner reads the ``ftyp`` and ``moov`` boxes (and every other top-level box's header), and the one byte range holding the segment's samples
-(from its decode keyframe to a few samples past its last frame, for decoders that reorder frames), and
-writes them where they lie in the original. The holes read as zeros but take no disk, and the decoder
+The runner reads the ``ftyp`` and ``moov`` boxes (and every other top-level box's header) and the
+byte range holding the segment's samples (from the keyframe a decoder's seek starts at to a few
+samples past its last frame, for decoders that reorder frames), and writes them where they lie in
+the original. The holes read as zeros but take no disk, and the decoder
 seeks to the segment's keyframe through the real sample tables, never touching them.
 """
 
