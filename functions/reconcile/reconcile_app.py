@@ -20,7 +20,8 @@ def _dead_letter(reconciler: Reconciler, body: str) -> int:
     try:
         payload = json.loads(body)
         if isinstance(payload, dict) and "job_id" in payload:
-            return int(reconciler.dead_letter(str(payload["job_id"])))
+            segment = payload.get("segment")
+            return int(reconciler.dead_letter(str(payload["job_id"]), int(segment) if segment is not None else None))
         arrivals = parse_s3_notification(payload)
     except (ValueError, AttributeError, TypeError):
         arrivals = []

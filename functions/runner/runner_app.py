@@ -23,10 +23,13 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
-    """``{"job_id"}`` runs a whole job; ``{"job_id", "segment": i}`` one segment of a segmented job."""
+    """``{"job_id"}`` runs a whole job; ``{"job_id", "segment": i}`` one segment of a segmented job;
+    ``{"job_id", "merge": true}`` merges its segments again (the sweep sends it when a merge died)."""
     message = json.loads(record.body)
     stop_at = _stop_at(lambda_context)
-    if message.get("segment") is not None:
+    if message.get("merge"):
+        job = wiring.segment_runner().merge_job(message["job_id"])
+    elif message.get("segment") is not None:
         runner = wiring.segment_runner()
         job = runner.run(message["job_id"], int(message["segment"]), Backend.LAMBDA, record.message_id, stop_at)
     else:

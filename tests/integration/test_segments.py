@@ -7,15 +7,18 @@ declares ``"segments": {"stitch": "tracks"}`` and reports its one blob as track 
 
 from __future__ import annotations
 
+import copy
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from forgesyte_core import wiring
-from forgesyte_core.jobs.model import SegmentStatus
-from tests.helpers import Aws, LambdaContext, call_api, sqs_event, upload
+from forgesyte_core.jobs.model import JobStatus, SegmentStatus
+from forgesyte_core.jobs.store import utcnow
+from tests.helpers import Aws, LambdaContext, call_api, load_event, sqs_event, upload
 from tests.integration.pipeline import ingest, job, results, run_work, submit
 from tests.media_factory import write_mp4v
 
@@ -148,3 +151,106 @@ def test_a_tool_that_says_nothing_about_segments_runs_whole(aws: Aws, long_video
     assert "segment" not in messages[0]["Body"]
     run_messages(messages)
     assert job(job_id)["status"] == "completed"
+
+
+# -- faults the reconcile function handles: each names its segment and retries it alone ------------
+
+
+def reconcile(event: dict[str, Any]) -> dict[str, Any]:
+    import reconcile_app
+
+    result: dict[str, Any] = reconcile_app.lambda_handler(event, LambdaContext())
+    return result
+
+
+def claimed_and_lost(aws: Aws, data: bytes, index: int = 1) -> tuple[str, str]:
+    """A segmented job whose segment ``index`` was claimed by a run that then vanished (a killed runner)."""
+    job_id = start(aws, data)
+    aws.drain("WorkQueue")
+    store = wiring.job_store()
+    store.transition(job_id, JobStatus.RUNNING, expected=(JobStatus.QUEUED,), heartbeat_at=utcnow())
+    store.claim_segment(job_id, index, "lost-run", 2)
+    return job_id, "lost-run"
+
+
+def segment_messages(aws: Aws) -> list[int]:
+    return sorted(
+        int(json.loads(m["Body"])["segment"])
+        for m in aws.sqs.receive_message(
+            QueueUrl=aws.queue("WorkQueue"), MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages", [])
+    )
+
+
+@SEGMENTED
+def test_the_sweep_retries_a_segment_whose_runner_went_silent(aws: Aws, long_video: bytes) -> None:
+    job_id, _ = claimed_and_lost(aws, long_video, index=1)
+    report = wiring.reconciler().sweep(now=utcnow() + timedelta(minutes=10))
+    assert report.retried == [job_id]
+    stored = wiring.job_store().get(job_id)
+    assert (stored.segments or [])[1].status == SegmentStatus.QUEUED
+    assert "no progress" in str((stored.segments or [])[1].error)
+    # The silent one again, and (the job was silent: their messages were drained above, as if lost)
+    # the queued ones; a duplicate of a message still waiting would lose its claim.
+    assert segment_messages(aws) == [0, 1, 2, 3, 4]
+    run_work(aws)
+    done = wiring.job_store().get(job_id)
+    assert done.status == "completed"
+    assert [s.attempt for s in done.segments or []] == [1, 2, 1, 1, 1]
+
+
+@SEGMENTED
+def test_a_dead_lettered_segment_message_retries_that_segment_then_fails_naming_it(aws: Aws, long_video: bytes) -> None:
+    job_id, _ = claimed_and_lost(aws, long_video, index=3)
+    event = load_event("work-dead-letter.json")
+    event["Records"][0]["body"] = json.dumps({"job_id": job_id, "segment": 3})
+    assert reconcile(event) == {"dead_letters": 1, "failed": 0}
+    assert segment_messages(aws) == [3]
+    aws.drain("WorkQueue")
+    wiring.job_store().claim_segment(job_id, 3, "lost-again", 2)  # the retry dies too
+    assert reconcile(event) == {"dead_letters": 1, "failed": 1}
+    failed = job(job_id)
+    assert failed["status"] == "failed"
+    assert failed["error_code"] == "runner_failed"
+    assert failed["error_message"].startswith("segment 3 of 5 (frames 180-240) failed after 2 attempts")
+
+
+@SEGMENTED
+def test_a_failed_batch_array_child_retries_its_segment(aws: Aws, long_video: bytes) -> None:
+    job_id, run = claimed_and_lost(aws, long_video, index=2)
+    wiring.job_store().set_fields(job_id, JobStatus.RUNNING, compute="lambda")
+    event = load_event("batch-job-failed.json")
+    detail = event["detail"]
+    detail.update(jobId=run, jobName=f"forgesyte-{job_id}", parameters={"job_id": job_id})
+    detail["container"]["environment"] = [{"name": "FORGESYTE_SEGMENT_ARRAY", "value": "1"}]
+    parent = copy.deepcopy(event)
+    parent["detail"]["arrayProperties"] = {"size": 5}
+    assert reconcile(parent) == {"failed": 0}  # the array's own event: its children say which segment
+    assert segment_messages(aws) == []
+    detail["arrayProperties"] = {"index": 2}
+    assert reconcile(event) == {"failed": 0}
+    assert segment_messages(aws) == [2]
+    run_work(aws)
+    assert (wiring.job_store().get(job_id).segments or [])[2].attempt == 2
+
+
+@SEGMENTED
+def test_the_sweep_merges_again_when_the_merge_died(aws: Aws, long_video: bytes) -> None:
+    job_id = start(aws, long_video)
+    runner = wiring.segment_runner()
+
+    def killed(job: Any) -> None:
+        raise SystemExit("the runner was killed during the merge")
+
+    runner.merge = killed  # type: ignore[assignment,method-assign]
+    with pytest.raises(SystemExit):
+        run_work(aws)
+    del runner.merge
+    stored = wiring.job_store().get(job_id)
+    assert stored.status == "running"
+    assert stored.segments_done == 5
+    report = wiring.reconciler().sweep(now=utcnow() + timedelta(minutes=10))
+    assert report.retried == [job_id]
+    run_work(aws)
+    assert job(job_id)["status"] == "completed"
+    assert results(aws, job_id)["total_frames"] == 300

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping
 
 from forgesyte_core import wiring
-from forgesyte_core.compute.dispatch import ARRAY_VARIABLE, SEGMENT_VARIABLE
+from forgesyte_core.compute.dispatch import ARRAY_VARIABLE, MERGE_VARIABLE, SEGMENT_VARIABLE
 from forgesyte_core.jobs.model import Backend, JobStatus
 
 
@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     compute = os.environ.get("FORGESYTE_COMPUTE", Backend.BATCH)
     run_id = os.environ.get("AWS_BATCH_JOB_ID")
     segment = batch_segment(os.environ)
-    if segment is not None:
+    if os.environ.get(MERGE_VARIABLE) == "1":
+        job = wiring.segment_runner().merge_job(args[0])
+    elif segment is not None:
         job = wiring.segment_runner().run(args[0], segment, compute, run_id or f"batch-{os.getpid()}")
     else:
         job = wiring.runner().run(args[0], compute, run_id)

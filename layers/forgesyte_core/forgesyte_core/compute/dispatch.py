@@ -124,6 +124,12 @@ class Dispatcher:
         backend = job.compute if job.compute in self.launchers else self.policy.route(job, tool, 0.0)[0]
         return self.launchers[str(backend)].launch_segments(job, [index])
 
+    def launch_merge(self, job: Job) -> str:
+        """Merge a job whose segments are all done, again (the sweep, when the first merge died)."""
+        tool = self.catalog.tool(job.plugin_id, job.tool)
+        backend = job.compute if job.compute in self.launchers else self.policy.route(job, tool, 0.0)[0]
+        return self.launchers[str(backend)].launch_merge(job)
+
 
 class Launcher(Protocol):
     def launch(self, job: Job) -> str:
@@ -134,9 +140,14 @@ class Launcher(Protocol):
         """Start these segments of ``job``; return the backend's run id (of the first, or the array)."""
         ...
 
+    def launch_merge(self, job: Job) -> str:
+        """Start the merge of a segmented job whose segments are all done."""
+        ...
+
 
 SEGMENT_VARIABLE = "FORGESYTE_SEGMENT"  # a Batch job (or array child) running a segment: which one
 ARRAY_VARIABLE = "FORGESYTE_SEGMENT_ARRAY"  # "1": the child's AWS_BATCH_JOB_ARRAY_INDEX is its segment
+MERGE_VARIABLE = "FORGESYTE_MERGE"  # "1": merge the job's done segments
 
 
 class WorkQueueLauncher:
@@ -162,6 +173,10 @@ class WorkQueueLauncher:
                 raise RuntimeError(f"the work queue refused segment messages ({failed})")
             first = first or str(response["Successful"][0]["MessageId"])
         return first
+
+    def launch_merge(self, job: Job) -> str:
+        body = json.dumps({"job_id": job.job_id, "merge": True})
+        return str(self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=body)["MessageId"])
 
 
 class BatchLauncher:
@@ -203,6 +218,18 @@ class BatchLauncher:
         )
         return str(response["jobId"])
 
+    def launch_merge(self, job: Job) -> str:
+        response = self._batch.submit_job(
+            jobName=f"{batch_job_name(job.job_id)}-merge",
+            jobQueue=self._queue,
+            jobDefinition=self._definition,
+            parameters={"job_id": job.job_id},
+            containerOverrides={"environment": [{"name": MERGE_VARIABLE, "value": "1"}]},
+            tags={"forgesyte:job_id": job.job_id},
+            propagateTags=True,
+        )
+        return str(response["jobId"])
+
 
 class ProcessLauncher:
     """Runs ``command + [job_id]`` as a detached process: the local stack's stand-in for AWS Batch."""
@@ -226,6 +253,13 @@ class ProcessLauncher:
             env = {**os.environ, SEGMENT_VARIABLE: str(index)}
             pids.append(subprocess.Popen([*self._command, job.job_id], env=env).pid)
         return f"local-{pids[0]}"
+
+    def launch_merge(self, job: Job) -> str:
+        import os
+        import subprocess
+
+        process = subprocess.Popen([*self._command, job.job_id], env={**os.environ, MERGE_VARIABLE: "1"})
+        return f"local-{process.pid}"
 
 
 def batch_job_name(job_id: str) -> str:

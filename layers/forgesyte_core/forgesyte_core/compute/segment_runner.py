@@ -111,6 +111,14 @@ class SegmentRunner:
         finally:
             unbind_job()
 
+    def merge_job(self, job_id: str) -> Job | None:
+        """A merge the sweep asked for again: only for a running job whose segments are all done."""
+        job = self.store.find(job_id)
+        if job is None or job.status != JobStatus.RUNNING or job.segments_done < len(job.segments or [1]):
+            logger.info("no merge to do for %s", job_id)
+            return None
+        return self.merge(job)
+
     def merge(self, job: Job) -> Job | None:
         """Write the job's results from its segments' and complete it; fails it if they cannot be read."""
         scratch = Path(tempfile.mkdtemp(prefix=f"merge-{job.job_id}-", dir=self.work_dir))

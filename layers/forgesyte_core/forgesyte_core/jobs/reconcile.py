@@ -12,6 +12,7 @@ from forgesyte_core.compute.dispatch import Dispatcher, job_id_from_batch_name
 from forgesyte_core.errors import AlreadyExists, NotFound, TransitionConflict
 from forgesyte_core.intake.drops import DROP_OWNER, create_drop_job, drop_job_id, drop_job_type, parse_drop_key
 from forgesyte_core.jobs.model import TERMINAL, Job, JobStatus
+from forgesyte_core.jobs.segment_reconcile import SegmentReconciler, batch_segment
 from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.settings import Settings
 from forgesyte_core.storage import job_id_from_key
@@ -54,6 +55,7 @@ class SweepReport:
 class Reconciler:
     def __init__(self, store: JobStore, settings: Settings, dispatcher: Dispatcher | None = None) -> None:
         self.store, self.settings, self.dispatcher = store, settings, dispatcher
+        self.segments = SegmentReconciler(store, settings, dispatcher)
 
     def run_died(self, job: Job, code: str, reason: str) -> str:
         """A run of ``job`` died: retry it while attempts remain (``retried``), else fail it (``failed``).
@@ -132,18 +134,31 @@ class Reconciler:
             return False
         run_id = str(detail["jobId"]) if detail.get("jobId") else None
         job = self.store.find(job_id)
+        if job is not None and job.segments:  # a segment's job or array child; an array's parent says nothing new
+            segment = batch_segment(detail)
+            if segment is None:
+                return False
+            reason = f"the AWS Batch job failed: {batch_failure_reason(detail)}"
+            return self.segments.segment_died(job, segment, "batch_failed", reason, run_id) == "failed"
         if job is None or (run_id and job.compute_run_id and job.compute_run_id != run_id):
             log.info("ignoring a Batch event for job %s: not its current run", job_id)
             return False
         reason = f"the AWS Batch job failed: {batch_failure_reason(detail)}"
         return self.run_died(job, "batch_failed", reason) == "failed"
 
-    def dead_letter(self, job_id: str) -> bool:
+    def dead_letter(self, job_id: str, segment: int | None = None) -> bool:
         """A work-queue message the runner could not process within the queue's retries: a run that
-        died is retried (or failed when attempts ran out); a job never claimed fails."""
+        died is retried (or failed when attempts ran out); a job never claimed fails. A segment's
+        message retries (or fails) that segment."""
         job = self.store.find(job_id)
         if job is None:
             log.info("dead letter for unknown job %s", job_id)
+            return False
+        if segment is not None and job.segments:
+            reason = f"the runner Lambda died while running segment {segment} (crash, timeout or out of memory)"
+            return self.segments.segment_died(job, segment, "runner_failed", reason) == "failed"
+        if job.segments:  # its merge's message: the sweep merges again once the job has been silent
+            log.info("dead letter for the merge of %s: left to the sweep", job_id)
             return False
         if job.status == JobStatus.RUNNING:
             reason = "the runner Lambda died while running the job (crash, timeout or out of memory)"
@@ -187,6 +202,9 @@ class Reconciler:
         report = SweepReport()
         heartbeat_cutoff = now - timedelta(seconds=s.heartbeat_timeout_s)
         for job in self.store.iter_status(JobStatus.RUNNING):
+            if job.segments:
+                self._sweep_segments(report, job, now)
+                continue
             last = job.heartbeat_at or job.updated_at
             if last < heartbeat_cutoff:
                 message = f"no progress from the runner for {s.heartbeat_timeout_s} s (it crashed or timed out)"
@@ -208,6 +226,18 @@ class Reconciler:
     def _sweep_running(self, report: SweepReport, job: Job, message: str) -> None:
         try:
             outcome = self.run_died(job, "timeout", message)
+        except Exception as exc:  # isolation, as in _sweep_one
+            log.exception("sweep could not handle job %s", job.job_id)
+            report.errors[job.job_id] = f"{type(exc).__name__}: {exc}"
+            return
+        if outcome == "failed":
+            report.failed["running"].append(job.job_id)
+        elif outcome == "retried":
+            report.retried.append(job.job_id)
+
+    def _sweep_segments(self, report: SweepReport, job: Job, now: datetime) -> None:
+        try:
+            outcome = self.segments.sweep(job, now)
         except Exception as exc:  # isolation, as in _sweep_one
             log.exception("sweep could not handle job %s", job.job_id)
             report.errors[job.job_id] = f"{type(exc).__name__}: {exc}"
