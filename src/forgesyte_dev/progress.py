@@ -76,13 +76,14 @@ class JobProgress:
 
     def __call__(self, job: dict[str, object]) -> None:
         status, percent = str(job["status"]), int(str(job.get("progress") or 0))
+        shown = status + _segments(job)
         if self._interactive:
-            self._draw(status, percent)
+            self._draw(shown, percent)
         elif self._last is None or status != self._last[0] or percent // 10 > self._last[1] // 10:
             elapsed = time.monotonic() - self._started
             eta = elapsed * (100 - percent) / percent if 0 < percent < 100 else None
             timing = f"elapsed {tqdm.format_interval(elapsed)}" + (f", ETA {tqdm.format_interval(eta)}" if eta else "")
-            self._stream.write(f"{self._label}: {status} {percent}% ({timing})\n")
+            self._stream.write(f"{self._label}: {shown} {percent}% ({timing})\n")
             self._stream.flush()
         self._last = (status, percent)
 
@@ -93,5 +94,13 @@ class JobProgress:
             bar = self._bar = tqdm(total=100, bar_format=layout, file=self._stream)
         bar.set_description_str(f"{self._label} {status:<9}", refresh=False)
         bar.update(percent - bar.n)
-        if status in ("completed", "failed", "cancelled"):
+        if status.split(" ")[0] in ("completed", "failed", "cancelled"):
             bar.close()
+
+
+def _segments(job: dict[str, object]) -> str:
+    """ ", segments 3/5 done, 2 running" for a segmented job while it runs; "" otherwise."""
+    counts = job.get("segments")
+    if not isinstance(counts, dict) or str(job["status"]) != "running":
+        return ""
+    return f", segments {counts.get('done', 0)}/{counts.get('total', 0)} done, {counts.get('running', 0)} running"

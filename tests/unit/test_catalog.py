@@ -28,7 +28,7 @@ def test_lookups_and_their_errors(test_catalog: Path) -> None:
     assert catalog.tool("frame-counter", "count_frames")["input_types"] == ["video"]
     with pytest.raises(BadRequest, match="Unknown plugin_id 'nope'"):
         catalog.tool("nope", "x")
-    with pytest.raises(BadRequest, match="has no tool 'x' \\(tools: count_frames, image_size\\)"):
+    with pytest.raises(BadRequest, match="has no tool 'x' \\(tools: count_frames, count_segment, image_size\\)"):
         catalog.tool("frame-counter", "x")
     with pytest.raises(NotFound):
         catalog.manifest("nope")

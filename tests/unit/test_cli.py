@@ -83,6 +83,10 @@ def test_without_a_terminal_progress_is_plain_lines_with_rate_and_eta() -> None:
         "job 01234567: running 55%",
         "job 01234567: completed 100%",
     ]
+    segmented = io.StringIO()
+    follow = JobProgress("0123456789abcdef", segmented)
+    follow({"status": "running", "progress": 60, "segments": {"total": 5, "done": 3, "running": 2, "queued": 0}})
+    assert segmented.getvalue().startswith("job 01234567: running, segments 3/5 done, 2 running 60% (")
 
 
 def test_on_a_terminal_progress_is_a_tqdm_bar() -> None:
