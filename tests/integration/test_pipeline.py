@@ -289,7 +289,7 @@ def test_plugins_manifest_and_health(aws: Aws) -> None:
     assert "frame-counter" in [p["id"] for p in body["plugins"]]
     status, manifest, _ = call_api("GET", "/v1/plugins/frame-counter/manifest")
     assert status == 200
-    assert [t["id"] for t in manifest["tools"]] == ["count_frames", "image_size"]
+    assert [t["id"] for t in manifest["tools"]] == ["count_frames", "count_segment", "image_size"]
     assert call_api("GET", "/v1/plugins/nope/manifest")[0] == 404
     assert call_api("GET", "/v1/health")[1] == {"status": "ok", "plugins": 4}
 

@@ -43,6 +43,7 @@ S3_PREFIXES = {
         ("s3:GetObject", "models/*"),
         ("s3:PutObject", "results/*"),
         ("s3:AbortMultipartUpload", "results/*"),
+        ("s3:GetObject", "results/*/segments/*"),  # the merge reads its segments' results
     },
     "BatchJobRole": {
         ("s3:GetObject", "uploads/*"),
@@ -50,6 +51,7 @@ S3_PREFIXES = {
         ("s3:GetObject", "models/*"),
         ("s3:PutObject", "results/*"),
         ("s3:AbortMultipartUpload", "results/*"),
+        ("s3:GetObject", "results/*/segments/*"),  # the merge reads its segments' results
     },
 }
 

@@ -15,10 +15,16 @@ import subprocess
 import sys
 from typing import Any
 
-from forgesyte_core.compute.dispatch import batch_job_name
+from forgesyte_core.compute.dispatch import ARRAY_VARIABLE, MERGE_VARIABLE, SEGMENT_VARIABLE, batch_job_name
 
 # What every container gets from its task role and region in AWS; locally, the stack's values.
+OVERRIDDEN = (SEGMENT_VARIABLE, ARRAY_VARIABLE, MERGE_VARIABLE)
 PASSED_THROUGH = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def overrides() -> dict[str, str]:
+    """What the launcher's containerOverrides set (a segment, an array child, a merge), as Batch passes them."""
+    return {name: os.environ[name] for name in OVERRIDDEN if os.environ.get(name)}
 
 
 def failed_event(job_id: str, run_id: str, exit_code: int) -> dict[str, object]:
@@ -32,7 +38,10 @@ def failed_event(job_id: str, run_id: str, exit_code: int) -> dict[str, object]:
             "status": "FAILED",
             "statusReason": reason,
             "parameters": {"job_id": job_id},
-            "container": {"exitCode": exit_code},
+            "container": {
+                "exitCode": exit_code,
+                "environment": [{"name": name, "value": value} for name, value in overrides().items()],
+            },
         },
     }
 
@@ -63,11 +72,10 @@ def run_image(image: str, job_id: str, run_id: str) -> int:
     from forgesyte_dev.images import podman
 
     definition = job_definition()
-    env_args = [
-        arg for name, value in container_environment(run_id, definition).items() for arg in ("-e", f"{name}={value}")
-    ]
+    variables = {**container_environment(run_id, definition), **overrides()}
+    env_args = [arg for name, value in variables.items() for arg in ("-e", f"{name}={value}")]
     # Host networking: the container reaches the local stack's moto server at the same address.
-    name = f"forgesyte-batch-{job_id}"
+    name = f"forgesyte-batch-{job_id}" + "".join(f"-{v}" for v in overrides().values())  # one per segment
     done = podman(
         "run",
         "--rm",
