@@ -8,6 +8,9 @@ SAM_CLI_VERSION := 1.170.0
 # checkov in its own virtualenv too (its pins clash with the project's); offline with --skip-download.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
+# matplotlib in its own virtualenv: it draws docs/PERFORMANCE.md's plots from bench/results.json only.
+PLOTS_VENV := .venv-plots
+MATPLOTLIB_VERSION := 3.11.2
 STAMP := $(VENV)/.installed
 
 CONSTRAINTS := requirements/constraints.txt
@@ -20,7 +23,7 @@ APT_COMMANDS := ffmpeg podman buildah runc mmdebstrap chromium
 WEB_STAMP := web/node_modules/.installed
 WEB_SOURCES := $(wildcard web/src/*.ts) web/index.html web/style.css web/build.mjs web/tsconfig.json
 
-.PHONY: install test lint typecheck pytest validate bench catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants web web-test screenshots test-deployed test-deployed-local
+.PHONY: install test lint typecheck pytest validate bench bench-segments performance catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants web web-test screenshots test-deployed test-deployed-local
 
 $(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml $(CONSTRAINTS)
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -117,8 +120,21 @@ validate: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+bench: $(STAMP) $(PLOTS_VENV)/.installed
+	$(BIN)/python -m bench; status=$$?; $(PLOTS_VENV)/bin/python bench/performance_doc.py; exit $$status
+
+# Only the segmented-run figures (issue 16: tracking across cuts, workers, AWS model, cost), then the doc.
+bench-segments: $(STAMP) $(PLOTS_VENV)/.installed
+	$(BIN)/python -m bench.segments; status=$$?; $(PLOTS_VENV)/bin/python bench/performance_doc.py; exit $$status
+
+# docs/PERFORMANCE.md and its plots, from the results file as it is.
+performance: $(PLOTS_VENV)/.installed
+	$(PLOTS_VENV)/bin/python bench/performance_doc.py
+
+$(PLOTS_VENV)/.installed:
+	@test -d $(PLOTS_VENV) || $(PYTHON) -m venv $(PLOTS_VENV)
+	$(PLOTS_VENV)/bin/pip install --quiet matplotlib==$(MATPLOTLIB_VERSION)
+	touch $@
 
 # Loosen each race guard on purpose (one line each) and check that a test fails: docs/RELIABILITY.md.
 mutants: $(STAMP)

@@ -7,7 +7,7 @@ import platform
 import time
 from pathlib import Path
 
-from bench import imports, local_stack, plugins, probe, runner_memory, uploads, yolo_speed
+from bench import imports, local_stack, plugins, probe, runner_memory, segments, uploads, yolo_speed
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -22,6 +22,7 @@ def main() -> int:
         "runner_memory": runner_memory.run(),
         "local_stack": local_stack.run(),
         "browser_uploads": uploads.run(),
+        "segments": segments.run(),
     }
     report = {
         "machine": {

@@ -249,3 +249,36 @@ START_SCENES: dict[str, Callable[[], Scene]] = {
     "touching": touching_scene,
     "still_start": still_start_scene,
 }
+
+
+def looped_scene(make: Callable[..., Scene], seconds: float, period: float = 10.0, fps: float = 30.0) -> Scene:
+    """A long version of a scene: its action played again every ``period`` seconds for ``seconds``, each
+    pass with new object ids (a tracker must give each pass new tracks), the same background and clutter.
+    Long enough to be cut many times; every cut falls somewhere in a pass, with objects crossing it."""
+    base = make(seconds=period, fps=fps)
+    passes = max(1, round(seconds / period))
+    movers = [
+        Mover(
+            100 * (r + 1) + m.object_id,
+            m.size,
+            m.color,
+            [(f + r * base.frames, x, y) for f, x, y in m.keyframes],
+            m.shape,
+        )
+        for r in range(passes)
+        for m in base.movers
+    ]
+    light = base.light
+    looped_light = (lambda t: light((t * passes) % 1.0)) if light is not None else None
+    return Scene(
+        base.width,
+        base.height,
+        passes * base.frames,
+        fps,
+        movers,
+        occluders=base.occluders,
+        clutter=base.clutter,
+        noise=base.noise,
+        light=looped_light,
+        seed=base.seed,
+    )

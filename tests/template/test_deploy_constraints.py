@@ -63,6 +63,11 @@ def test_sqs_event_source_settings_are_in_range(function: str, event: str, queue
     if props.get("BatchSize", 10) > 10:
         assert props.get("MaximumBatchingWindowInSeconds", 0) >= 1  # required above 10 for standard queues
     concurrency = props.get("ScalingConfig", {}).get("MaximumConcurrency")
+    if isinstance(concurrency, dict):  # a parameter: its bounds are the event source's
+        parameter = TEMPLATE["Parameters"][concurrency["Ref"]]
+        assert parameter["MinValue"] >= 2
+        assert parameter["MaxValue"] <= 1000
+        concurrency = parameter["Default"]
     assert concurrency is None or 2 <= concurrency <= 1000
 
 
