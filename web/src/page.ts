@@ -7,6 +7,7 @@
 import { ApiError, ForgeSyteClient, type Job, type Plugin } from "./client.js";
 import { type CognitoConfig, CognitoSignIn, type Session } from "./cognito.js";
 import { pendingUpload, uploadMultipart } from "./multipart.js";
+import { jobProgressText } from "./progress.js";
 import { xhrTransport } from "./transport.js";
 import { drawTextBlocks, drawTracks, type TextBlock, type VideoResults } from "./overlay.js";
 
@@ -156,7 +157,7 @@ async function submit(event: Event): Promise<void> {
     $("cancel").hidden = false;
     say(`Uploaded. Job ${submitted.job_id} is being validated…`);
     const job = await client.pollJob(submitted.job_id, 60 * 60_000, 500, (update) =>
-      setBar("job-progress", "job-text", update.progress, `${update.status} · ${update.progress}%`),
+      setBar("job-progress", "job-text", update.progress, jobProgressText(update)),
     );
     await finished(job, file, isVideo);
   } catch (error) {
@@ -193,7 +194,7 @@ async function resume(jobId: string): Promise<void> {
     });
     currentJob = jobId;
     const job = await client.pollJob(jobId, 60 * 60_000, 500, (update) =>
-      setBar("job-progress", "job-text", update.progress, `${update.status} · ${update.progress}%`),
+      setBar("job-progress", "job-text", update.progress, jobProgressText(update)),
     );
     await finished(job, file, true);
   } catch (error) {

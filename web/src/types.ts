@@ -30,6 +30,13 @@ export interface PluginManifest {
   tools: ToolManifest[];
 }
 
+export interface SegmentCounts {
+  total: number;
+  queued: number;
+  running: number;
+  done: number;
+}
+
 export interface Job {
   job_id: string;
   status: JobStatus;
@@ -37,6 +44,8 @@ export interface Job {
   tool: string;
   job_type: "video" | "image";
   progress: number;
+  /** A segmented run's segments by state (a long video cut into parts that run at once); null otherwise. */
+  segments?: SegmentCounts | null;
   error_code: string | null;
   error_message: string | null;
   media: Record<string, unknown> | null;
