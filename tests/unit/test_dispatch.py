@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,3 +113,70 @@ def test_an_unknown_dispatch_mode_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("DISPATCH_MODE", "local")
     with pytest.raises(ValueError, match="DISPATCH_MODE must be one of auto, lambda, batch"):
         Settings.from_env()
+
+
+def test_batch_launcher_starts_segments_as_one_array_job_and_a_retry_as_its_own() -> None:
+    batch = boto3.client("batch", region_name="us-east-1")
+    the_job = job()
+    common = {"jobQueue": "q", "jobDefinition": "d", "parameters": {"job_id": the_job.job_id}}
+    tags = {"tags": {"forgesyte:job_id": the_job.job_id}, "propagateTags": True}
+    with Stubber(batch) as stub:
+        stub.add_response(
+            "submit_job",
+            {"jobName": "x", "jobId": "array-1"},
+            {
+                "jobName": "forgesyte-" + the_job.job_id,
+                **common,
+                "containerOverrides": {"environment": [{"name": "FORGESYTE_SEGMENT_ARRAY", "value": "1"}]},
+                "arrayProperties": {"size": 4},
+                **tags,
+            },
+        )
+        stub.add_response(
+            "submit_job",
+            {"jobName": "x", "jobId": "retry-1"},
+            {
+                "jobName": f"forgesyte-{the_job.job_id}-s2",
+                **common,
+                "containerOverrides": {"environment": [{"name": "FORGESYTE_SEGMENT", "value": "2"}]},
+                **tags,
+            },
+        )
+        launcher = BatchLauncher(batch, "q", "d")
+        assert launcher.launch_segments(the_job, [0, 1, 2, 3]) == "array-1"
+        assert launcher.launch_segments(the_job, [2]) == "retry-1"
+
+
+def test_work_queue_launcher_sends_one_message_per_segment_in_batches_of_ten() -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    the_job = job()
+    with Stubber(sqs) as stub:
+        for first, count in ((0, 10), (10, 2)):
+            entries = [
+                {"Id": str(i), "MessageBody": json.dumps({"job_id": the_job.job_id, "segment": i})}
+                for i in range(first, first + count)
+            ]
+            successful = [{"Id": e["Id"], "MessageId": f"m-{e['Id']}", "MD5OfMessageBody": "x"} for e in entries]
+            stub.add_response(
+                "send_message_batch", {"Successful": successful, "Failed": []}, {"QueueUrl": "q", "Entries": entries}
+            )
+        assert WorkQueueLauncher(sqs, "q").launch_segments(the_job, list(range(12))) == "m-0"
+
+
+def test_a_segment_message_the_queue_refuses_fails_the_launch() -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    the_job = job()
+    with Stubber(sqs) as stub:
+        failed = [{"Id": "0", "SenderFault": False, "Code": "InternalError", "Message": "try again"}]
+        stub.add_response("send_message_batch", {"Successful": [], "Failed": failed})
+        with pytest.raises(RuntimeError, match="refused segment messages"):
+            WorkQueueLauncher(sqs, "q").launch_segments(the_job, [0])
+
+
+def test_batch_containers_know_their_segment() -> None:
+    from forgesyte_core.batch import batch_segment
+
+    assert batch_segment({}) is None
+    assert batch_segment({"FORGESYTE_SEGMENT": "7"}) == 7
+    assert batch_segment({"FORGESYTE_SEGMENT_ARRAY": "1", "AWS_BATCH_JOB_ARRAY_INDEX": "3"}) == 3
+    assert batch_segment({"AWS_BATCH_JOB_ARRAY_INDEX": "3"}) is None  # an array of whole jobs is not ours

@@ -199,34 +199,22 @@ class BatchLauncher:
     def launch_segments(self, job: Job, indices: list[int]) -> str:
         """All segments as one array job (child i runs segment i); a single segment as a job of its own."""
         if len(indices) > 1 and indices == list(range(len(indices))):
-            extra: dict[str, Any] = {
-                "arrayProperties": {"size": len(indices)},
-                "containerOverrides": {"environment": [{"name": ARRAY_VARIABLE, "value": "1"}]},
-            }
-            name = batch_job_name(job.job_id)
-        else:
-            extra = {"containerOverrides": {"environment": [{"name": SEGMENT_VARIABLE, "value": str(indices[0])}]}}
-            name = f"{batch_job_name(job.job_id)}-s{indices[0]}"
+            return self._submit(job, "", {ARRAY_VARIABLE: "1"}, arrayProperties={"size": len(indices)})
+        return self._submit(job, f"-s{indices[0]}", {SEGMENT_VARIABLE: str(indices[0])})
+
+    def launch_merge(self, job: Job) -> str:
+        return self._submit(job, "-merge", {MERGE_VARIABLE: "1"})
+
+    def _submit(self, job: Job, suffix: str, environment: dict[str, str], **extra: Any) -> str:
         response = self._batch.submit_job(
-            jobName=name,
+            jobName=batch_job_name(job.job_id) + suffix,
             jobQueue=self._queue,
             jobDefinition=self._definition,
             parameters={"job_id": job.job_id},
+            containerOverrides={"environment": [{"name": k, "value": v} for k, v in environment.items()]},
             tags={"forgesyte:job_id": job.job_id},
             propagateTags=True,
             **extra,
-        )
-        return str(response["jobId"])
-
-    def launch_merge(self, job: Job) -> str:
-        response = self._batch.submit_job(
-            jobName=f"{batch_job_name(job.job_id)}-merge",
-            jobQueue=self._queue,
-            jobDefinition=self._definition,
-            parameters={"job_id": job.job_id},
-            containerOverrides={"environment": [{"name": MERGE_VARIABLE, "value": "1"}]},
-            tags={"forgesyte:job_id": job.job_id},
-            propagateTags=True,
         )
         return str(response["jobId"])
 

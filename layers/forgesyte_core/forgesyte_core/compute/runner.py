@@ -187,7 +187,7 @@ class JobRunner:
             raise
         except Exception as exc:  # every other failure ends the job failed with its reason
             logger.exception("job failed")
-            return self._fail(job.job_id, exc, run_id)
+            return record_failure(self.store, job.job_id, *failure_of(exc), owner_run=run_id)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -236,18 +236,25 @@ class JobRunner:
         logger.info("rendered", extra={"artifacts": keys})
         return keys
 
-    def _fail(self, job_id: str, exc: Exception, run_id: str | None = None) -> Job | None:
-        code = exc.code if isinstance(exc, ForgeSyteError) else "plugin_error"
-        message = str(exc) if isinstance(exc, ForgeSyteError) else f"{type(exc).__name__}: {exc}"
-        try:
-            return self.store.transition(
-                job_id,
-                JobStatus.FAILED,
-                expected=(JobStatus.RUNNING,),
-                owner_run=run_id,
-                error_code=code,
-                error_message=message[:2000],
-            )
-        except TransitionConflict as conflict:
-            logger.info("could not record the failure: %s", conflict)
-            return None
+
+def failure_of(exc: Exception) -> tuple[str, str]:
+    """The error code and message a job fails with for ``exc``: a domain error's own, else plugin_error."""
+    if isinstance(exc, ForgeSyteError):
+        return exc.code, str(exc)
+    return "plugin_error", f"{type(exc).__name__}: {exc}"
+
+
+def record_failure(store: JobStore, job_id: str, code: str, message: str, owner_run: str | None = None) -> Job | None:
+    """running → failed with the reason; None when the job moved on first (cancelled, retried, ended)."""
+    try:
+        return store.transition(
+            job_id,
+            JobStatus.FAILED,
+            expected=(JobStatus.RUNNING,),
+            owner_run=owner_run,
+            error_code=code,
+            error_message=message[:2000],
+        )
+    except TransitionConflict as conflict:
+        logger.info("could not record the failure: %s", conflict)
+        return None

@@ -20,9 +20,16 @@ from pynamodb.exceptions import PynamoDBException
 
 from forgesyte_core.compute.merge import merge_segments
 from forgesyte_core.compute.results import write_video_results
-from forgesyte_core.compute.runner import EXTENSIONS, DeadlineReached, device_for, plugin_options
+from forgesyte_core.compute.runner import (
+    EXTENSIONS,
+    DeadlineReached,
+    device_for,
+    failure_of,
+    plugin_options,
+    record_failure,
+)
 from forgesyte_core.compute.segment_input import fetch_segment_input
-from forgesyte_core.errors import ForgeSyteError, JobCancelled, NotFound, PluginFailed, TransitionConflict
+from forgesyte_core.errors import JobCancelled, NotFound, PluginFailed, TransitionConflict
 from forgesyte_core.jobs.model import Job, JobStatus, Segment
 from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.observability import bind_job, logger, unbind_job
@@ -152,7 +159,8 @@ class SegmentRunner:
             raise
         except Exception as exc:
             logger.exception("merge failed")
-            return self._fail_job(job.job_id, _code(exc), f"merging the segments failed: {_message(exc)}")
+            code, message = failure_of(exc)
+            return record_failure(self.store, job.job_id, code, f"merging the segments failed: {message}")
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -217,38 +225,21 @@ class SegmentRunner:
         return job
 
     def _segment_failed(self, job: Job, segment: Segment, exc: Exception, run_id: str) -> Job | None:
-        attempt = segment.attempt
+        attempt, (code, message) = segment.attempt, failure_of(exc)
         where = segment.describe(len(job.segments or []))
         if attempt < self.max_attempts and self.relaunch is not None and not isinstance(exc, DeadlineReached):
             try:
-                job = self.store.requeue_segment(job.job_id, segment.index, run_id, _message(exc))
+                job = self.store.requeue_segment(job.job_id, segment.index, run_id, message)
             except TransitionConflict as conflict:
                 logger.info("could not retry the segment: %s", conflict)
                 return None
             new_run = self.relaunch(job, segment.index)
             logger.info("segment retried", extra={"segment": segment.index, "attempt": attempt, "run_id": new_run})
             return job
-        reason = f"{where} failed after {attempt} attempt{'s' if attempt != 1 else ''}: {_message(exc)}"
-        return self._fail_job(job.job_id, _code(exc), reason)
-
-    def _fail_job(self, job_id: str, code: str, message: str) -> Job | None:
-        try:
-            return self.store.transition(
-                job_id, JobStatus.FAILED, expected=(JobStatus.RUNNING,), error_code=code, error_message=message[:2000]
-            )
-        except TransitionConflict as conflict:
-            logger.info("could not record the failure: %s", conflict)
-            return None
+        reason = f"{where} failed after {attempt} attempt{'s' if attempt != 1 else ''}: {message}"
+        return record_failure(self.store, job.job_id, code, reason)
 
     def _tool(self, job: Job) -> dict[str, Any]:
         record = self.registry.load(job.plugin_id)
         tool: dict[str, Any] = next((t for t in record.manifest.get("tools", []) if t.get("id") == job.tool), {})
         return tool
-
-
-def _code(exc: Exception) -> str:
-    return exc.code if isinstance(exc, ForgeSyteError) else "plugin_error"
-
-
-def _message(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, ForgeSyteError) else f"{type(exc).__name__}: {exc}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -224,20 +225,14 @@ class Reconciler:
         return report
 
     def _sweep_running(self, report: SweepReport, job: Job, message: str) -> None:
-        try:
-            outcome = self.run_died(job, "timeout", message)
-        except Exception as exc:  # isolation, as in _sweep_one
-            log.exception("sweep could not handle job %s", job.job_id)
-            report.errors[job.job_id] = f"{type(exc).__name__}: {exc}"
-            return
-        if outcome == "failed":
-            report.failed["running"].append(job.job_id)
-        elif outcome == "retried":
-            report.retried.append(job.job_id)
+        self._sweep_step(report, job, lambda: self.run_died(job, "timeout", message))
 
     def _sweep_segments(self, report: SweepReport, job: Job, now: datetime) -> None:
+        self._sweep_step(report, job, lambda: self.segments.sweep(job, now))
+
+    def _sweep_step(self, report: SweepReport, job: Job, step: Callable[[], str]) -> None:
         try:
-            outcome = self.segments.sweep(job, now)
+            outcome = step()
         except Exception as exc:  # isolation, as in _sweep_one
             log.exception("sweep could not handle job %s", job.job_id)
             report.errors[job.job_id] = f"{type(exc).__name__}: {exc}"

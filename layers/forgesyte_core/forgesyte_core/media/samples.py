@@ -147,6 +147,8 @@ def _table(tables: dict[str, memoryview], moov: BoxSpan, boxes: tuple[tuple[str,
         if 12 + 4 * count > len(stsz):
             raise InvalidMedia(f"malformed: 'stsz' claims {count} samples but holds fewer")
         sizes = list(struct.unpack(f">{count}I", stsz[12 : 12 + 4 * count]))
+    if count == 0:
+        raise InvalidMedia("the video track's sample table is empty (a fragmented MP4): it is not cut into segments")
     if "co64" in tables:
         chunks, raw = _entries(tables["co64"], "co64", 8)
         chunk_offsets = struct.unpack(f">{chunks}Q", raw)
