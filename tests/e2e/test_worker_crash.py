@@ -51,3 +51,37 @@ def test_a_killed_runner_worker_fails_its_job_and_the_pool_recovers(
         assert pool.replaced == 1  # type: ignore[union-attr]
     finally:
         running_stack.stop()
+
+
+def test_a_killed_worker_running_a_segment_costs_only_that_segment_a_retry(
+    tmp_path: Path, combined_catalog: Path
+) -> None:
+    from tests.media_factory import write_mp4v
+
+    video = write_mp4v(tmp_path / "long.mp4", frames=300, fps=25.0)
+    config = stack_config(tmp_path, combined_catalog, runner_workers=1)
+    config.extra_env.update({"SEGMENT_MIN_VIDEO_SECONDS": "4", "SEGMENT_SECONDS": "2"})
+    running_stack = LocalStack(config).start()
+    try:
+        pool = running_stack.pools["runner"]
+        pool.warm()
+        api = client(running_stack)
+        pids = tmp_path / "pids"
+        pids.mkdir()
+        created = api.submit(video, "frame-counter", "count_segment", {"delay_s": 0.02, "pid_dir": str(pids)})
+        api.upload(created, video, lambda done, total: None)
+        deadline = time.monotonic() + 30
+        while not list(pids.iterdir()):  # the first segment has started in the one worker
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        victim = next(pids.iterdir())
+        os.kill(int(victim.read_text()), signal.SIGKILL)
+        done = wait_for(api, created["job_id"], TERMINAL, timeout=60)
+        assert done["status"] == "completed", done
+        segments = api.results(done)["segments"]
+        attempts = {s["decode_from"]: s["attempts"] for s in segments}
+        assert attempts.pop(int(victim.name)) == 2  # the killed one ran again
+        assert set(attempts.values()) == {1}  # the others once
+        assert pool.replaced == 1  # type: ignore[union-attr]
+    finally:
+        running_stack.stop()

@@ -341,13 +341,18 @@ class LocalStack:
 def _runner_died(event: dict[str, Any]) -> None:
     """A runner worker died mid-invocation: a job it had claimed can never finish, so it ends now.
 
-    A job it had not claimed yet is still queued, and its message comes back to another worker.
+    A job it had not claimed yet is still queued, and its message comes back to another worker. A
+    segment it was running is retried alone while it has attempts left, as the work DLQ would have it.
     """
     from forgesyte_core import wiring
     from forgesyte_core.jobs.model import JobStatus
 
     for record in event.get("Records", []):
-        job_id = str(json.loads(record["body"]).get("job_id", ""))
+        message = json.loads(record["body"])
+        job_id = str(message.get("job_id", ""))
+        if message.get("segment") is not None:
+            wiring.reconciler().dead_letter(job_id, int(message["segment"]))
+            continue
         wiring.reconciler().fail(
             job_id,
             "runner_failed",
