@@ -132,7 +132,10 @@ def test_a_batch_container_killed_mid_job_ends_batch_failed(built: dict[str, flo
     long_clip = tmp_path / "long.mp4"
     crossing_scene(640, 360, seconds=120).write(long_clip)
     stack = start_stack(
-        tmp_path, batch_image=images.BATCH_CPU.tag, extra_env={"DISPATCH_MODE": "batch", "MAX_ATTEMPTS": "1"}
+        tmp_path,
+        batch_image=images.BATCH_CPU.tag,
+        # one whole run to kill: a 120 s video would otherwise be cut into segments
+        extra_env={"DISPATCH_MODE": "batch", "MAX_ATTEMPTS": "1", "SEGMENT_MIN_VIDEO_SECONDS": "0"},
     )
     try:
         api = ApiClient(stack.info["api_url"], stack.info["api_key"])
