@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from forgesyte_core import wiring
 from forgesyte_core.errors import BadRequest
 from forgesyte_core.intake.admission import parse_submit
-from forgesyte_core.intake.request_body import parse_json
+from forgesyte_core.intake.request_body import body_text, parse_json
 from forgesyte_core.jobs.access import caller_of
 from forgesyte_core.jobs.model import JobStatus, JobType
 from forgesyte_core.observability import metrics
@@ -24,7 +24,7 @@ router = Router()  # type: ignore[no-untyped-call]
 def _submit(job_type: JobType) -> Response[Any]:
     settings = get_settings()
     event = cast(APIGatewayProxyEvent, router.current_event)
-    body = parse_json(event.decoded_body)
+    body = parse_json(body_text(event.body, bool(event.is_base64_encoded)))
     request = parse_submit(body, settings.max_options_bytes, settings.max_options_depth)
     key = event.headers.get("Idempotency-Key")  # powertools headers are case-insensitive
     created = wiring.admission().submit(job_type, request, key, _caller())
@@ -98,7 +98,8 @@ def list_parts(job_id: str, upload_id: str) -> dict[str, Any]:
 
 @router.post("/v1/jobs/<job_id>/multipart/<upload_id>/complete")
 def complete_multipart(job_id: str, upload_id: str) -> dict[str, Any]:
-    body = parse_json(router.current_event.decoded_body)
+    event = router.current_event
+    body = parse_json(body_text(event.body, bool(event.is_base64_encoded)))
     if not isinstance(body, dict):
         raise BadRequest('the body must be a JSON object: {"parts": [{"PartNumber", "ETag"}]}')
     return wiring.multipart().complete(job_id, _caller(), upload_id, body)

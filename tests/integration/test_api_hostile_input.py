@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forgesyte_core.settings import get_settings
-from tests.helpers import Aws, call_api
+from tests.helpers import Aws, LambdaContext, api_event, call_api
 
 VALID = {"plugin_id": "frame-counter", "tool": "count_frames", "content_type": "video/mp4", "content_length": 1000}
 
@@ -43,6 +43,33 @@ def test_bodies_that_are_not_json_are_a_400(aws: Aws, text: str) -> None:
     status, payload = submit(text)
     assert status == 400, payload
     assert "JSON" in payload["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [
+        ("/v1/video/submit", b"\xff"),
+        ("/v1/video/submit", json.dumps(VALID).encode()[:-1] + b"\xe9}"),  # Latin-1, not UTF-8
+        ("/v1/jobs/11111111-1111-4111-8111-111111111111/multipart/u/complete", b'{"parts": "\xff"}'),
+    ],
+)
+def test_a_body_that_is_not_utf8_is_a_400(aws: Aws, path: str, raw: bytes) -> None:
+    """API Gateway (and the local gateway) pass such a body base64-encoded; it used to crash the decoder."""
+    import api_app
+
+    event = api_event("POST", path)
+    event.update(body=base64.b64encode(raw).decode(), isBase64Encoded=True)
+    response = api_app.lambda_handler(event, LambdaContext())
+    assert response["statusCode"] == 400, response
+    assert "not UTF-8" in json.loads(response["body"])["detail"]
+
+
+def test_a_base64_body_that_is_utf8_json_is_read(aws: Aws) -> None:
+    import api_app
+
+    event = api_event("POST", "/v1/video/submit")
+    event.update(body=base64.b64encode(json.dumps(VALID).encode()).decode(), isBase64Encoded=True)
+    assert api_app.lambda_handler(event, LambdaContext())["statusCode"] == 201
 
 
 def test_unknown_fields_are_named(aws: Aws) -> None:

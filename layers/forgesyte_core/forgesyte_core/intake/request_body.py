@@ -7,6 +7,7 @@ and depth (DynamoDB allows 32 levels and 400 KB an item) and must be valid UTF-8
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -15,6 +16,17 @@ from forgesyte_core.errors import BadRequest, PayloadTooLarge, Unprocessable
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def body_text(body: str | None, base64_encoded: bool) -> str | None:
+    """The body as text. API Gateway base64-encodes a body it cannot pass as UTF-8 text; one that is
+    not UTF-8 once decoded is a 400, not a crash in the decoder."""
+    if body is None or not base64_encoded:
+        return body
+    try:
+        return base64.b64decode(body).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the request body is not UTF-8 text: send a JSON object encoded as UTF-8") from None
 
 
 def parse_json(text: str | None) -> Any:
