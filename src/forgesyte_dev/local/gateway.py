@@ -23,6 +23,14 @@ from forgesyte_dev.local.events import api_event
 from forgesyte_dev.local.routes import Route, docs_page, match, openapi
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+READ_TIMEOUT_S = 30.0  # a client that sends less than it declared gets a 408 after this long
+
+
+class BodyRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
 
 
 class Gateway:
@@ -35,6 +43,7 @@ class Gateway:
         cors: dict[str, str],
         handler: Handler,
         web_root: Path | None = None,
+        read_timeout_s: float = READ_TIMEOUT_S,
     ) -> None:
         self.api_key, self.routes, self.cors, self.handler = api_key, routes, cors, handler
         self.web_root = web_root
@@ -43,6 +52,7 @@ class Gateway:
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = read_timeout_s  # on the socket: a stalled body read raises instead of hanging
 
             def do_GET(self) -> None:
                 gateway.serve(self)
@@ -68,8 +78,12 @@ class Gateway:
     def serve(self, request: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(request.path)
         method = request.command
-        length = int(request.headers.get("Content-Length") or 0)
-        body = request.rfile.read(length) if length else b""
+        try:
+            body = self._read_body(request)
+        except BodyRefused as refused:
+            request.close_connection = True
+            headers = {"Content-Type": "application/json", "Connection": "close"}
+            return self._send(request, refused.status, headers, json.dumps({"message": refused.message}).encode())
         if parts.path == "/docs" and method == "GET":
             return self._send(request, 200, {"Content-Type": "text/html; charset=utf-8"}, docs_page(self.spec).encode())
         if parts.path == "/openapi.json" and method == "GET":
@@ -107,6 +121,26 @@ class Gateway:
         data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
         logger.info("api request", extra={"method": method, "path": parts.path, "status": response["statusCode"]})
         self._send(request, int(response["statusCode"]), headers, data)
+
+    @staticmethod
+    def _read_body(request: BaseHTTPRequestHandler) -> bytes:
+        """The body its Content-Length declares: 400 for a length that is not a number, 413 past API
+        Gateway's limit, 408 when the client sends less and stalls, 400 when it sends less and closes."""
+        declared = request.headers.get("Content-Length")
+        if declared is None:
+            return b""
+        if not (declared.strip().isascii() and declared.strip().isdigit()):
+            raise BodyRefused(400, f"Content-Length must be a whole number of bytes, not {declared[:40]!r}")
+        length = int(declared)
+        if length > MAX_BODY_BYTES:
+            raise BodyRefused(413, f"the body is {length} bytes; the limit is {MAX_BODY_BYTES}")
+        try:
+            body = request.rfile.read(length) if length else b""
+        except TimeoutError:
+            raise BodyRefused(408, f"the body did not arrive: {length} bytes declared") from None
+        if len(body) < length:
+            raise BodyRefused(400, f"the body ended after {len(body)} of the {length} bytes declared")
+        return body
 
     def _page(self, path: str) -> tuple[dict[str, str], bytes] | None:
         """The web page's files, and its config: this API, this key (a local stack's, not a secret)."""
