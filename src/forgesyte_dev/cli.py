@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = commands.add_parser("dev", help="run the embedded local stack until Ctrl-C (needs forgesyte-dev[local])")
     dev.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    dev.add_argument(
+        "--expose-api-key",
+        action="store_true",
+        help="off loopback, still hand the API key to anyone who loads the page (its config.json); without "
+        "it the page asks for the key",
+    )
     dev.add_argument("--port", type=int, default=8000, help="API port; 0 picks a free one (default 8000)")
     dev.add_argument("--workers", type=int, default=2, help="runner worker processes (default 2)")
     dev.add_argument("--moto-url", metavar="URL", help="attach to a running moto server (keeps jobs across restarts)")
@@ -175,7 +181,14 @@ def _local(args: argparse.Namespace) -> int:
         from forgesyte_dev.local import commands
 
         return commands.dev(
-            args.host, args.port, args.workers, args.moto_url, args.api_key, args.batch_image, args.sam_local
+            args.host,
+            args.port,
+            args.workers,
+            args.moto_url,
+            args.api_key,
+            args.batch_image,
+            args.sam_local,
+            args.expose_api_key,
         )
     except ModuleNotFoundError as exc:
         print(

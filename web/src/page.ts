@@ -319,6 +319,13 @@ async function main(): Promise<void> {
     void loadPlugins().then(refreshJobs);
   });
   offerResume();
+  if (!settings.apiKey && !settings.token && !settings.cognito) {
+    // The local stack hands its key to the page only on loopback: elsewhere the user enters it.
+    $<HTMLDetailsElement>("settings").open = true;
+    say("Enter the API key under Connection, then Save.");
+    document.body.dataset.ready = "true";
+    return;
+  }
   try {
     await loadPlugins();
     await refreshJobs();

@@ -14,6 +14,7 @@ def dev(
     api_key: str,
     batch_image: str | None = None,
     sam_local: bool = False,
+    expose_api_key: bool = False,
 ) -> int:
     from forgesyte_core.observability import logger
     from forgesyte_dev.local import sam_local as sam
@@ -33,6 +34,7 @@ def dev(
         api_key=api_key,
         runner_workers=workers,
         batch_image=batch_image,
+        expose_api_key=expose_api_key,
         extra_env={"POWERTOOLS_LOG_LEVEL": "INFO"},
     )
     if containers is not None:  # moto on the podman bridge, env.json pointing there

@@ -3,7 +3,7 @@
 Routes, the API-key requirement and the CORS preflight come from template.yaml; each request
 becomes a REST proxy event for ``api_app.lambda_handler``, whose response is written back. The web
 page (``web/dist``, built by ``make install``) is served from ``/`` on the same origin, with a
-``config.json`` naming this API and its key.
+``config.json`` naming this API, and its key when served on loopback only.
 """
 
 from __future__ import annotations
@@ -27,6 +27,17 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 READ_TIMEOUT_S = 30.0  # a client that sends less than it declared gets a 408 after this long
 
 
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class BodyRefused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -44,8 +55,12 @@ class Gateway:
         handler: Handler,
         web_root: Path | None = None,
         read_timeout_s: float = READ_TIMEOUT_S,
+        expose_api_key: bool = False,
     ) -> None:
         self.api_key, self.routes, self.cors, self.handler = api_key, routes, cors, handler
+        # The page's config.json carries the key only where nobody else can read it: on loopback, or
+        # when the user said so (forgesyte dev --expose-api-key); elsewhere the page asks for it.
+        self.share_key = expose_api_key or is_loopback(host)
         self.web_root = web_root
         self._lock = threading.Lock()  # the resolver keeps the current event on itself
         gateway = self
@@ -145,7 +160,7 @@ class Gateway:
     def _page(self, path: str) -> tuple[dict[str, str], bytes] | None:
         """The web page's files, and its config: this API, this key (a local stack's, not a secret)."""
         if path == "/config.json":
-            config = {"apiUrl": self.url, "apiKey": self.api_key}
+            config = {"apiUrl": self.url, **({"apiKey": self.api_key} if self.share_key else {})}
             return {"Content-Type": "application/json"}, json.dumps(config).encode()
         if self.web_root is None:
             return None

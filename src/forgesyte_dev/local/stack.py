@@ -55,6 +55,7 @@ class StackConfig:
     container_host: str = "host.docker.internal"  # how containers (sam local) reach moto_host
     extra_env: dict[str, str] = field(default_factory=dict)
     web_root: Path | None = None  # the built web page (web/dist), served at the API's origin
+    expose_api_key: bool = False  # put the key in the page's config.json even off loopback
     webhook_secret: str = "local-webhook-secret"  # noqa: S105 (the local stack's, not a secret)
 
 
@@ -215,6 +216,7 @@ class LocalStack:
             cors_headers(template, origins),
             lambda event: invoke("api", event),
             web_root=config.web_root,
+            expose_api_key=config.expose_api_key,
         )
         self.gateway.start()
         _allow_origin(s3, resources.physical["MediaBucket"], self.gateway.url)

@@ -1,5 +1,6 @@
 """The local gateway answers a broken Content-Length, a short body and a stalled body: never a
-dropped connection or a hang (raw sockets on loopback, a stand-in handler)."""
+dropped connection or a hang (raw sockets on loopback, a stand-in handler); and it hands the page
+the API key only on loopback."""
 
 from __future__ import annotations
 
@@ -85,3 +86,22 @@ def test_a_whole_body_reaches_the_handler(gateway: Gateway) -> None:
     status, payload, _ = exchange(gateway, "Content-Length: 8\r\n", b'{"a": 1}')
     assert status == 200
     assert payload == {"n": 8}
+
+
+def test_the_page_gets_the_api_key_only_on_loopback_or_when_told() -> None:
+    """Decided from the address served on (never bound here to anything but loopback)."""
+    import requests
+
+    from forgesyte_dev.local.gateway import is_loopback
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.0.1", "::1", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "192.168.1.5", "::", "example.com"))  # noqa: S104
+    running = Gateway("127.0.0.1", 0, KEY, api_routes(), {}, lambda event: {})
+    running.start()
+    try:
+        assert running.share_key
+        assert requests.get(f"{running.url}/config.json", timeout=5).json() == {"apiUrl": running.url, "apiKey": KEY}
+        running.share_key = False  # as when served on 0.0.0.0 without --expose-api-key
+        assert requests.get(f"{running.url}/config.json", timeout=5).json() == {"apiUrl": running.url}
+    finally:
+        running.stop()
