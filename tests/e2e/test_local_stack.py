@@ -175,7 +175,9 @@ def test_env_json_points_sam_local_invoke_at_the_moto_server(stack: LocalStack) 
     assert env["IngestFunction"]["JOBS_TABLE"] == stack.info["table"]
 
 
-def test_a_restart_leaves_nothing_half_done(tmp_path: Path, combined_catalog: Path, video: Path) -> None:
+def test_a_restart_retries_what_the_crash_interrupted_and_leaves_nothing_half_done(
+    tmp_path: Path, combined_catalog: Path, video: Path
+) -> None:
     from moto.server import ThreadedMotoServer
 
     from forgesyte_dev.local.stack import _free_port
@@ -196,9 +198,10 @@ def test_a_restart_leaves_nothing_half_done(tmp_path: Path, combined_catalog: Pa
         second = LocalStack(stack_config(tmp_path, combined_catalog, moto_url=f"http://127.0.0.1:{port}")).start()
         try:
             api = client(second)
-            interrupted = api.job(created["job_id"])
-            assert interrupted["status"] == "failed"
-            assert interrupted["error_code"] == "interrupted"
+            # As in the cloud, the interrupted run is retried while the job has attempts left.
+            retried = wait_for(api, created["job_id"], TERMINAL)
+            assert retried["status"] == "completed", retried
+            assert retried["attempt"] == 2
             again = api.submit(video, "frame-counter", "count_frames", {})
             api.upload(again, video, lambda done, total: None)
             assert wait_for(api, again["job_id"], TERMINAL)["status"] == "completed"

@@ -305,18 +305,21 @@ class LocalStack:
         return f"http://{host}:{port}"
 
     def _recover(self) -> None:
-        """Jobs a previous stack left running cannot finish: their workers died with it."""
+        """Runs a previous stack left running died with its workers: each is retried while it has attempts
+        left (a segment alone), as the cloud's heartbeat sweep would, else its job fails ``interrupted``."""
         from forgesyte_core import wiring
-        from forgesyte_core.jobs.model import JobStatus
+        from forgesyte_core.jobs.model import JobStatus, SegmentStatus
 
         reconciler = wiring.reconciler()
+        reason = "the local stack stopped while the job ran"
         for job in wiring.job_store().iter_status(JobStatus.RUNNING):
-            reconciler.fail(
-                job.job_id,
-                "interrupted",
-                "the local stack stopped while the job ran; submit it again",
-                expected=(JobStatus.RUNNING,),
-            )
+            if job.segments:
+                for segment in job.segments:
+                    if segment.status == SegmentStatus.RUNNING:
+                        reconciler.segments.segment_died(job, segment.index, "interrupted", reason)
+                continue
+            outcome = reconciler.run_died(job, "interrupted", reason)
+            logger.info("recovered a job the last stack left running", extra={"job_id": job.job_id, "outcome": outcome})
 
     def _schedule(self) -> None:
         while not self.stop_event.wait(self.config.sweep_interval_s):
