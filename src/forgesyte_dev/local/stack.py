@@ -29,6 +29,7 @@ from forgesyte_dev.local.invoke import invoke
 from forgesyte_dev.local.lambda_image import ImageFunction
 from forgesyte_dev.local.outputs import FAKE_CREDENTIALS, publish_outputs
 from forgesyte_dev.local.routes import api_routes, cors_headers
+from forgesyte_dev.local.s3_events import with_sequencers
 from forgesyte_dev.local.workers import FunctionPool, QueuePoller
 from forgesyte_dev.template import load_template, provision
 
@@ -168,7 +169,7 @@ class LocalStack:
                 sqs,
                 upload_url,
                 resources.arns["UploadQueue"],
-                self.pools["ingest"].submit,
+                lambda event: self.pools["ingest"].submit(with_sequencers(event)),
                 self.pools["ingest"].slots,
                 10,
                 self.stop_event,
@@ -187,7 +188,7 @@ class LocalStack:
                     sqs,
                     url,
                     resources.arns[name],
-                    lambda e: invoke("reconcile", e),
+                    lambda e: invoke("reconcile", with_sequencers(e)),
                     reconcile_slot,
                     10,
                     self.stop_event,
