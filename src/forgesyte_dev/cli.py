@@ -215,6 +215,8 @@ def _events(args: argparse.Namespace) -> int:
         print("no job events yet: start `forgesyte dev` and submit a job", file=sys.stderr)
         return 0
     lines = path.read_text().splitlines()[-args.limit :]
+    if not (path.parent / "stack.json").is_file():
+        print("no local stack is running: these events are from the last one, which has stopped", file=sys.stderr)
     if args.json:
         print("\n".join(lines))
         return 0
@@ -223,8 +225,10 @@ def _events(args: argparse.Namespace) -> int:
         event = json.loads(line)
         detail = event["detail"]
         dropped = (detail.get("input") or {}).get("key") if detail.get("owner") == DROP_OWNER else None
-        rows.append({**detail, "time": event["time"], "drop": dropped})
+        rows.append({**detail, "time": event["time"], "drop": dropped, "stack": event.get("stack")})
     columns = [("time", "time"), ("job_id", "job"), ("status", "status"), ("tool", "tool"), ("error_code", "error")]
+    if any(row["stack"] for row in rows):  # which stack's bus carried each event
+        columns.insert(0, ("stack", "stack"))
     if any(row["drop"] for row in rows):  # which file each drop job is for
         columns.append(("drop", "dropped object"))
     print(table(rows, columns), end="")

@@ -231,6 +231,17 @@ def test_the_stack_shows_each_jobs_events_from_its_event_bus(stack: LocalStack, 
         mine = [e["detail"]["status"] for e in map(json.loads, lines) if e["detail"]["job_id"] == created["job_id"]]
         time.sleep(0.2)
     assert mine == ["queued", "running", "completed"]
+    assert {json.loads(line)["stack"] for line in lines} == {stack.label}  # which stack's bus carried each
+
+
+def test_a_fresh_stack_sets_the_last_ones_events_aside(tmp_path: Path, combined_catalog: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "events.jsonl").write_text('{"detail": {"job_id": "gone"}, "stack": "old"}\n')
+    fresh = LocalStack(stack_config(tmp_path, combined_catalog)).start()
+    fresh.stop()
+    assert not (state / "events.jsonl").exists() or "gone" not in (state / "events.jsonl").read_text()
+    assert "gone" in (state / "events.previous.jsonl").read_text()
 
 
 def test_a_job_with_a_callback_url_gets_its_signed_webhook(stack: LocalStack, video: Path) -> None:

@@ -168,3 +168,27 @@ def test_events_lists_what_the_local_event_bus_carried(
     assert capsys.readouterr().out.splitlines()[-1].split() == [
         "2026-11-26T20:00:01Z", "j-2", "queued", "t", "-", "incoming/p/t/gate.mp4"
     ]  # fmt: skip
+
+
+def test_events_say_which_stack_carried_them_and_whether_one_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "template.yaml").write_text("Resources: {}\n")
+    state = tmp_path / ".local-stack"
+    state.mkdir()
+    lines = [
+        {"time": "2026-12-03T09:00:00Z", "stack": "forgesyte-local@2026-12-03T08:59:58Z",
+         "detail": {"job_id": "j-1", "status": "completed", "tool": "t", "error_code": None}},
+        {"time": "2026-12-03T10:00:00Z", "stack": "forgesyte-local@2026-12-03T09:59:59Z",
+         "detail": {"job_id": "j-2", "status": "queued", "tool": "t", "error_code": None}},
+    ]  # fmt: skip
+    (state / "events.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    monkeypatch.setenv("FORGESYTE_PROJECT_DIR", str(tmp_path))
+    assert cli.main(["events"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].split() == ["STACK", "TIME", "JOB", "STATUS", "TOOL", "ERROR"]
+    assert out.splitlines()[2].startswith("forgesyte-local@2026-12-03T09:59:59Z")
+    assert "no local stack is running" in err
+    (state / "stack.json").write_text("{}")
+    assert cli.main(["events"]) == 0
+    assert "no local stack is running" not in capsys.readouterr().err

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,10 @@ class LocalStack:
         resources = provision(s3, dynamodb, sqs, prefix=config.prefix, region=config.region, template=template)
         work_dir = (config.state_dir / "work").resolve()
         work_dir.mkdir(parents=True, exist_ok=True)
+        self.label = f"{config.prefix}@{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        events = config.state_dir / "events.jsonl"
+        if config.moto_url is None and events.is_file():  # a fresh moto server: the old jobs are gone
+            events.replace(config.state_dir / "events.previous.jsonl")
         self.env = {
             **resources.environment(),
             "AWS_ENDPOINT_URL": moto_url,
@@ -260,8 +265,8 @@ class LocalStack:
             for message in batch.get("Messages", []):
                 event = json.loads(message["Body"])
                 logger.info("job event", extra={"detail": event.get("detail")})
-                with path.open("a") as out:
-                    out.write(json.dumps(event) + "\n")
+                with path.open("a") as out:  # each line says which stack's bus carried it
+                    out.write(json.dumps({**event, "stack": self.label}) + "\n")
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
                 detail = event.get("detail") or {}
                 if detail.get("callback_url") and detail.get("status") in WEBHOOK_STATUSES:
