@@ -268,19 +268,12 @@ class JobStore:
     def _segment_update(
         self, job_id: str, index: int, actions: builtins.list[Any], condition: Condition, what: str
     ) -> Job:
-        item = self._item_cls(job_id)
-        try:
-            item.update(actions=actions, condition=self._item_cls.job_id.exists() & condition)
-        except UpdateError as exc:
-            if not _is_condition_failure(exc):
-                raise
-            current = self.find(job_id)
-            if current is None:
-                raise NotFound(f"Job {job_id} not found") from None
+        def conflict(current: Job) -> str:
             state = next((s for s in current.segments or [] if s.index == index), None)
             where = f"segment {index} is {state.status}" if state else f"it has no segment {index}"
-            raise TransitionConflict(f"Job {job_id} is {current.status} and {where}; it cannot {what}") from None
-        return self._to_job(item)
+            return f"Job {job_id} is {current.status} and {where}; it cannot {what}"
+
+        return self._apply(job_id, actions, condition, conflict)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -301,8 +294,22 @@ class JobStore:
             elif name == "segments" and value is not None:
                 value = {str(segment.index): segment.to_dict() for segment in value}
             actions.append(attr.remove() if value is None else attr.set(value))
-        exists = cls.job_id.exists()
-        item = cls(job_id)
+        wanted = "/".join(str(s) for s in allowed)
+        action = f"move to {target}" if target else "be updated"
+        return self._apply(
+            job_id,
+            actions,
+            condition,
+            lambda current: f"Job {job_id} is {current.status}, not {wanted}; it cannot {action}",
+        )
+
+    def _apply(
+        self, job_id: str, actions: builtins.list[Any], condition: Condition | None, conflict: Callable[[Job], str]
+    ) -> Job:
+        """One conditional update of an existing job; TransitionConflict saying ``conflict(current)`` when
+        the condition fails, NotFound when the job is gone."""
+        exists = self._item_cls.job_id.exists()
+        item = self._item_cls(job_id)
         try:
             item.update(actions=actions, condition=exists & condition if condition is not None else exists)
         except UpdateError as exc:
@@ -311,9 +318,7 @@ class JobStore:
             current = self.find(job_id)
             if current is None:
                 raise NotFound(f"Job {job_id} not found") from None
-            wanted = "/".join(str(s) for s in allowed)
-            action = f"move to {target}" if target else "be updated"
-            raise TransitionConflict(f"Job {job_id} is {current.status}, not {wanted}; it cannot {action}") from None
+            raise TransitionConflict(conflict(current)) from None
         return self._to_job(item)
 
     @staticmethod
