@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--port", type=int, default=8000, help="API port; 0 picks a free one (default 8000)")
     dev.add_argument("--workers", type=int, default=2, help="runner worker processes (default 2)")
+    dev.add_argument(
+        "--api-workers",
+        type=int,
+        default=4,
+        help="API requests handled at once, one worker process each; more wait their turn (default 4)",
+    )
     dev.add_argument("--moto-url", metavar="URL", help="attach to a running moto server (keeps jobs across restarts)")
     dev.add_argument(
         "--api-key",
@@ -189,6 +195,7 @@ def _local(args: argparse.Namespace) -> int:
             args.batch_image,
             args.sam_local,
             args.expose_api_key,
+            args.api_workers,
         )
     except ModuleNotFoundError as exc:
         print(

@@ -14,6 +14,10 @@ from typing import IO, Any
 import requests
 
 TERMINAL = {"completed", "failed", "cancelled"}
+# A reset connection, a throttle or a server error is worth another try, with a growing pause:
+# reads are safe to repeat, and a submit carries an Idempotency-Key, so its retry makes no second job.
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 CONTENT_TYPES = {
     ".mp4": "video/mp4",
     ".m4v": "video/mp4",
@@ -110,15 +114,24 @@ class ApiClient:
         state = json.loads(state_file.read_text())
         return cls(state["api_url"], state["api_key"])
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"X-API-Key": self.api_key} if self.api_key else {}
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        headers = {**({"X-API-Key": self.api_key} if self.api_key else {}), **(headers or {})}
         url = self.base_url.rstrip("/") + path
-        try:
-            response = requests.request(
-                method, url, headers=headers, timeout=self.timeout, allow_redirects=False, **kwargs
-            )
-        except requests.ConnectionError:
-            raise ApiError(0, f"cannot reach {self.base_url}: is the stack running and the URL right?") from None
+        retryable = method in ("GET", "HEAD", "OPTIONS", "DELETE") or "Idempotency-Key" in headers
+        for delay in (*RETRY_DELAYS_S, None) if retryable else (None,):
+            try:
+                response = requests.request(
+                    method, url, headers=headers, timeout=self.timeout, allow_redirects=False, **kwargs
+                )
+            except requests.ConnectionError:
+                if delay is None:
+                    raise ApiError(
+                        0, f"cannot reach {self.base_url}: is the stack running and the URL right?"
+                    ) from None
+            else:
+                if response.status_code not in RETRY_STATUSES or delay is None:
+                    break
+            time.sleep(delay)
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail") or response.json().get("message") or response.text
@@ -143,7 +156,9 @@ class ApiClient:
             "content_length": path.stat().st_size,
             "options": options,
         }
-        created: dict[str, Any] = self.request("POST", f"/v1/{kind}/submit", json=body)
+        created: dict[str, Any] = self.request(
+            "POST", f"/v1/{kind}/submit", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
         return created
 
     def upload(self, created: dict[str, Any], path: Path, progress: Callable[[int, int], None]) -> None:

@@ -105,3 +105,46 @@ def test_the_page_gets_the_api_key_only_on_loopback_or_when_told() -> None:
         assert requests.get(f"{running.url}/config.json", timeout=5).json() == {"apiUrl": running.url}
     finally:
         running.stop()
+
+
+def test_a_crowd_is_queued_not_reset_and_runs_in_parallel_up_to_the_bound() -> None:
+    """300 clients connect at once (the library's default backlog of 5 reset a burst like it); the
+    handler runs at most ``concurrency`` at a time, and more than one at once."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    running_now, most = 0, 0
+    lock = threading.Lock()
+
+    def slow_handler(event: dict[str, Any]) -> dict[str, Any]:
+        nonlocal running_now, most
+        with lock:
+            running_now += 1
+            most = max(most, running_now)
+        time.sleep(0.005)
+        with lock:
+            running_now -= 1
+        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+
+    running = Gateway("127.0.0.1", 0, KEY, api_routes(), {}, slow_handler, concurrency=3)
+    running.start()
+    try:
+        with ThreadPoolExecutor(300) as clients:
+            answers = list(clients.map(lambda _: exchange(running, "Content-Length: 2\r\n", b"{}")[0], range(300)))
+    finally:
+        running.stop()
+    assert answers == [200] * 300
+    assert most == 3
+
+
+def test_a_function_that_crashes_gets_api_gateways_502_not_a_dropped_connection() -> None:
+    def crashing(event: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("the worker died")
+
+    running = Gateway("127.0.0.1", 0, KEY, api_routes(), {}, crashing)
+    running.start()
+    try:
+        status, payload, _ = exchange(running, "Content-Length: 2\r\n", b"{}")
+    finally:
+        running.stop()
+    assert (status, payload) == (502, {"message": "Internal server error"})

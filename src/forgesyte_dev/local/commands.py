@@ -15,6 +15,7 @@ def dev(
     batch_image: str | None = None,
     sam_local: bool = False,
     expose_api_key: bool = False,
+    api_workers: int = 4,
 ) -> int:
     from forgesyte_core.observability import logger
     from forgesyte_dev.local import sam_local as sam
@@ -33,6 +34,7 @@ def dev(
         moto_url=moto_url,
         api_key=api_key,
         runner_workers=workers,
+        api_workers=api_workers,
         batch_image=batch_image,
         expose_api_key=expose_api_key,
         extra_env={"POWERTOOLS_LOG_LEVEL": "INFO"},

@@ -1,5 +1,11 @@
 """The API function behind a local HTTP server, called the way API Gateway calls it.
 
+The server is the standard library's threaded HTTP server (it parses requests, keeps connections
+alive, times out slow clients) with a real listen backlog, so a burst queues instead of being reset.
+Handler invocations run in parallel up to ``concurrency``, as the function's reserved concurrency
+bounds them in AWS; the caller gives a handler that is safe to call from many threads at once (the
+stack's is a pool of worker processes, one invocation each, like Lambda's execution environments).
+
 Routes, the API-key requirement and the CORS preflight come from template.yaml; each request
 becomes a REST proxy event for ``api_app.lambda_handler``, whose response is written back. The web
 page (``web/dist``, built by ``make install``) is served from ``/`` on the same origin, with a
@@ -25,6 +31,7 @@ from forgesyte_dev.local.routes import Route, docs_page, match, openapi
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 READ_TIMEOUT_S = 30.0  # a client that sends less than it declared gets a 408 after this long
+BACKLOG = 1024  # connections the kernel holds while every thread is busy (the library's default is 5)
 
 
 def is_loopback(host: str) -> bool:
@@ -56,17 +63,21 @@ class Gateway:
         web_root: Path | None = None,
         read_timeout_s: float = READ_TIMEOUT_S,
         expose_api_key: bool = False,
+        concurrency: int = 4,
     ) -> None:
         self.api_key, self.routes, self.cors, self.handler = api_key, routes, cors, handler
         # The page's config.json carries the key only where nobody else can read it: on loopback, or
         # when the user said so (forgesyte dev --expose-api-key); elsewhere the page asks for it.
         self.share_key = expose_api_key or is_loopback(host)
         self.web_root = web_root
-        self._lock = threading.Lock()  # the resolver keeps the current event on itself
+        self._invocations = threading.BoundedSemaphore(concurrency)  # the rest wait their turn, unrefused
         gateway = self
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as separate writes: with Nagle on, each keep-alive response
+            # waits out the client's delayed ACK (40 ms a request).
+            disable_nagle_algorithm = True
             timeout = read_timeout_s  # on the socket: a stalled body read raises instead of hanging
 
             def do_GET(self) -> None:
@@ -77,7 +88,10 @@ class Gateway:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # requests are logged as JSON by serve()
 
-        self.server = ThreadingHTTPServer((host, port), RequestHandler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = BACKLOG
+
+        self.server = Server((host, port), RequestHandler)
         self.server.daemon_threads = True
         self.url = f"http://{host}:{self.server.server_address[1]}"
         self.spec = openapi(routes, self.url)
@@ -127,8 +141,12 @@ class Gateway:
             source_ip=request.client_address[0],
             api_key=key,
         )
-        with self._lock:
-            response = self.handler(event)
+        try:
+            with self._invocations:
+                response = self.handler(event)
+        except Exception:  # the function crashed or timed out: API Gateway's answer, never a reset
+            logger.exception("api function failed", extra={"method": method, "path": parts.path})
+            return self._json(request, 502, {"message": "Internal server error"})
         headers = dict(response.get("headers") or {})
         for name, values in (response.get("multiValueHeaders") or {}).items():
             headers[name] = ", ".join(values)

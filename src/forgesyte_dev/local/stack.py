@@ -47,6 +47,7 @@ class StackConfig:
     state_dir: Path = Path(".local-stack")
     api_key: str = "forgesyte-local-dev-key"
     runner_workers: int = 2
+    api_workers: int = 4  # API invocations at once (its reserved concurrency in the cloud); more queue
     ingest_workers: int = 1
     sweep_interval_s: float = 60.0
     region: str = "us-east-1"
@@ -110,6 +111,9 @@ class LocalStack:
         began = time.perf_counter()
         self._saved_environ = dict(os.environ)
         config = self.config
+        # The API's workers import while the resources are made: the first request finds them warm.
+        api_pool = FunctionPool("api", {}, config.api_workers)
+        threading.Thread(target=api_pool.warm, name="warm-api", daemon=True).start()
         moto_url = config.moto_url or self._start_moto()
         os.environ.update(
             {
@@ -154,6 +158,7 @@ class LocalStack:
             **config.extra_env,
         }
         os.environ.update(self.env)
+        api_pool.env = self.env
         _reset_layer()
         self._recover()
 
@@ -161,6 +166,7 @@ class LocalStack:
             resources.physical[n] for n in ("UploadQueue", "WorkQueue", "WorkDeadLetterQueue", "UploadDeadLetterQueue")
         )
         self.pools = {
+            "api": api_pool,
             "ingest": FunctionPool("ingest", self.env, config.ingest_workers),
             "runner": (
                 ImageFunction("runner", config.lambda_image, container_environment(self.env))
@@ -208,7 +214,7 @@ class LocalStack:
                 daemon=True,
             ),
         ]
-        for pool in self.pools.values():  # warm in the background: health answers at once
+        for pool in (self.pools["ingest"], self.pools["runner"]):  # warm in the background: health answers at once
             threading.Thread(target=pool.warm, name=f"warm-{pool.function}", daemon=True).start()
         for thread in self.threads:
             thread.start()
@@ -220,9 +226,10 @@ class LocalStack:
             config.api_key,
             api_routes(template),
             cors_headers(template, origins),
-            lambda event: invoke("api", event),
+            lambda event: self.pools["api"].submit(event).result(),
             web_root=config.web_root,
             expose_api_key=config.expose_api_key,
+            concurrency=config.api_workers,
         )
         self.gateway.start()
         _allow_origin(s3, resources.physical["MediaBucket"], self.gateway.url)

@@ -23,9 +23,14 @@ from forgesyte_dev.local.invoke import handler_module, invoke
 VISIBILITY_S = 30
 
 
-def _start_worker(env: dict[str, str], function: str) -> None:
-    os.environ.update(env)
-    handler_module(function)  # import once per worker, as a warm Lambda container does
+def _start_worker(function: str) -> None:
+    handler_module(function)  # import once per worker, as a warm Lambda container does (settings are read later)
+
+
+def _invoke_in(env: dict[str, str], function: str, event: dict[str, Any]) -> Any:
+    if any(os.environ.get(name) != value for name, value in env.items()):
+        os.environ.update(env)
+    return invoke(function, event)
 
 
 def _noop() -> None:
@@ -35,9 +40,10 @@ def _noop() -> None:
 class FunctionPool:
     """Worker processes running one function's handler.
 
-    A worker that dies (killed, out of memory) breaks a process pool for good; this pool replaces
-    it, so later events run, and tells ``on_crash`` which event was in flight, as Lambda would end
-    that invocation with an error.
+    ``env`` is the function's environment, handed over with each event: a pool can start (and import)
+    before the stack knows its resources' names. A worker that dies (killed, out of memory) breaks a
+    process pool for good; this pool replaces it, so later events run, and tells ``on_crash`` which
+    event was in flight, as Lambda would end that invocation with an error.
     """
 
     def __init__(
@@ -48,10 +54,11 @@ class FunctionPool:
         on_crash: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.function = function
+        self.env = env
         self.workers = workers
         self.slots = threading.Semaphore(workers)
         self.replaced = 0
-        self._env, self._on_crash = env, on_crash
+        self._on_crash = on_crash
         self._lock = threading.Lock()
         self.executor = self._new_executor()
 
@@ -60,7 +67,7 @@ class FunctionPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self._env, self.function),
+            initargs=(self.function,),
         )
 
     def warm(self) -> None:
@@ -74,10 +81,10 @@ class FunctionPool:
     def submit(self, event: dict[str, Any]) -> Future[Any]:
         with self._lock:
             try:
-                future = self.executor.submit(invoke, self.function, event)
+                future = self.executor.submit(_invoke_in, self.env, self.function, event)
             except BrokenProcessPool:
                 self._replace(self.executor)
-                future = self.executor.submit(invoke, self.function, event)
+                future = self.executor.submit(_invoke_in, self.env, self.function, event)
         future.add_done_callback(lambda done: self._check(done, event))
         return future
 
