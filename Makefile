@@ -74,8 +74,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy layers/forgesyte_core/forgesyte_core src/forgesyte_dev functions plugins/tracking/forgesyte_tracking \
 		plugins/motion-tracker/forgesyte_motion plugins/yolo-tracker/forgesyte_yolo plugins/ocr/forgesyte_rapidocr
 
+# Two workers per core pair (pytest-xdist); tests that share a machine-wide resource (podman's images,
+# the project's .local-stack) are grouped with xdist_group and run on one worker. The slowest are listed.
 pytest: $(STAMP) web
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup --durations=15
 
 test: lint typecheck web-test validate images-if-possible pytest
 

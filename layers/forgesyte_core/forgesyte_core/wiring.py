@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from forgesyte_core.intake.multipart import MultipartUploads
     from forgesyte_core.jobs.access import JobAccess
     from forgesyte_core.jobs.events import JobEvents
+    from forgesyte_core.jobs.model import Job
     from forgesyte_core.jobs.reconcile import Reconciler
     from forgesyte_core.jobs.store import JobStore
     from forgesyte_core.jobs.webhooks import Webhooks
@@ -33,10 +34,17 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def job_store() -> JobStore:
+    from forgesyte_core.jobs.outcome_metrics import record_outcome
     from forgesyte_core.jobs.store import JobStore
 
     settings = get_settings()
-    on_change = job_events().published if settings.job_event_bus else None
+    events = job_events() if settings.job_event_bus else None
+
+    def on_change(job: Job) -> None:
+        record_outcome(job)
+        if events is not None:
+            events.published(job)
+
     return JobStore(settings.table_name, settings.region, client("dynamodb"), on_change)
 
 
