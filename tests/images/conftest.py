@@ -54,11 +54,3 @@ def start_stack(base: Path, **config: object) -> LocalStack:
         else:
             setattr(stack_config, name, value)
     return LocalStack(stack_config).start()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist every test here runs on one worker: the images are built once, not once per worker."""
-    here = Path(__file__).parent
-    for item in items:
-        if item.path.is_relative_to(here):
-            item.add_marker(pytest.mark.xdist_group("images"))

@@ -134,7 +134,7 @@ def test_runners_claiming_at_once_run_the_plugin_once(
     runner = wiring.runner()
     outcomes = together(3, lambda: runner.run(job_id, "lambda"))
     assert runs == [job_id]
-    assert sum(outcome is None for outcome in outcomes) == 2
+    assert sum(outcome is None for outcome in outcomes) == 2, outcomes
     assert job(job_id)["status"] == "completed"
 
 

@@ -59,3 +59,11 @@ def test_a_completed_job_records_its_run_time_by_plugin_tool_and_compute(capsys:
 def test_a_job_still_under_way_records_nothing(status: JobStatus, capsys: pytest.CaptureFixture[str]) -> None:
     record_outcome(replace(JOB, status=status))
     assert capsys.readouterr().out == ""
+
+
+def test_nothing_is_written_where_metrics_are_switched_off(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    record_outcome(replace(JOB, status=JobStatus.FAILED, error_code="invalid_media"))
+    assert capsys.readouterr().out == ""

@@ -112,7 +112,8 @@ class LocalStack:
         self._saved_environ = dict(os.environ)
         config = self.config
         # The API's workers import while the resources are made: the first request finds them warm.
-        api_pool = FunctionPool("api", {}, config.api_workers)
+        quiet = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", **config.extra_env}
+        api_pool = FunctionPool("api", quiet, config.api_workers)
         threading.Thread(target=api_pool.warm, name="warm-api", daemon=True).start()
         moto_url = config.moto_url or self._start_moto()
         os.environ.update(

@@ -23,8 +23,9 @@ from forgesyte_dev.local.invoke import handler_module, invoke
 VISIBILITY_S = 30
 
 
-def _start_worker(function: str) -> None:
-    handler_module(function)  # import once per worker, as a warm Lambda container does (settings are read later)
+def _start_worker(env: dict[str, str], function: str) -> None:
+    os.environ.update(env)  # what modules read at import (powertools' switches)
+    handler_module(function)  # import once per worker, as a warm Lambda container does
 
 
 def _invoke_in(env: dict[str, str], function: str, event: dict[str, Any]) -> Any:
@@ -40,10 +41,11 @@ def _noop() -> None:
 class FunctionPool:
     """Worker processes running one function's handler.
 
-    ``env`` is the function's environment, handed over with each event: a pool can start (and import)
-    before the stack knows its resources' names. A worker that dies (killed, out of memory) breaks a
-    process pool for good; this pool replaces it, so later events run, and tells ``on_crash`` which
-    event was in flight, as Lambda would end that invocation with an error.
+    ``env`` is the function's environment, set when a worker starts and handed over with each event:
+    a pool can start (and import) with part of it, before the stack knows its resources' names. A
+    worker that dies (killed, out of memory) breaks a process pool for good; this pool replaces it, so
+    later events run, and tells ``on_crash`` which event was in flight, as Lambda would end that
+    invocation with an error.
     """
 
     def __init__(
@@ -67,7 +69,7 @@ class FunctionPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self.function,),
+            initargs=(self.env, self.function),
         )
 
     def warm(self) -> None:

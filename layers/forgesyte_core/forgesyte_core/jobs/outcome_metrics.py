@@ -8,12 +8,19 @@ it). Written as embedded metric format lines, which Lambda turns into metrics wi
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from forgesyte_core.jobs.model import Job, JobStatus
 
 NAMESPACE = "ForgeSyte"
 ENDED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def _disabled() -> bool:
+    """powertools' switch (the local stack sets it); its single_metric does not read it itself."""
+    return os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _count(name: str, value: float, unit: MetricUnit, **dimensions: str) -> None:
@@ -24,7 +31,7 @@ def _count(name: str, value: float, unit: MetricUnit, **dimensions: str) -> None
 
 def record_outcome(job: Job) -> None:
     """Called on every status change; records only the change that ends a job."""
-    if job.status not in ENDED:
+    if job.status not in ENDED or _disabled():
         return
     _count("JobsEnded", 1, MetricUnit.Count, Outcome=str(job.status))
     if job.status == JobStatus.FAILED:
