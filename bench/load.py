@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench import local_stack
 from forgesyte_dev.loadtest import Burst, run_burst
-from forgesyte_dev.local.stack import LocalStack, StackConfig
+from forgesyte_dev.local.stack import LocalStack
 from forgesyte_dev.synthetic import crossing_scene
 
 JOBS, CLIENTS, DUPLICATES = 500, 32, 50
@@ -62,14 +63,9 @@ def run() -> dict[str, Any]:
         base = Path(tmp)
         video = base / "clip.mp4"
         crossing_scene(160, 90, seconds=1).write(video)
-        config = StackConfig(
-            state_dir=base / "state",
-            env_json=None,
-            runner_workers=2,
-            sweep_interval_s=3600,
-            prefix="bench-load",
-            extra_env={"POWERTOOLS_LOG_LEVEL": "ERROR"},
-        )
+        config = local_stack.config(base)
+        config.runner_workers = 2  # forgesyte dev's default
+        config.prefix = "bench-load"
         stack = LocalStack(config).start()
         try:
             for pool in stack.pools.values():
