@@ -17,34 +17,16 @@ FUNCTIONS = ("Api", "Ingest", "Runner", "Webhook", "Reconcile")
 
 # name → (namespace, metric, statistic, threshold, what the dimension names)
 EXPECTED: dict[str, tuple[str, str, str, Any, Any]] = {
-    "UploadDeadLetterAlarm": (
-        "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
-        "Maximum",
-        1,
-        {"Fn::GetAtt": ["UploadDeadLetterQueue", "QueueName"]},
-    ),
-    "WorkDeadLetterAlarm": (
-        "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
-        "Maximum",
-        1,
-        {"Fn::GetAtt": ["WorkDeadLetterQueue", "QueueName"]},
-    ),
-    "ReconcileDeadLetterAlarm": (
-        "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
-        "Maximum",
-        1,
-        {"Fn::GetAtt": ["ReconcileDeadLetterQueue", "QueueName"]},
-    ),
-    "WebhookDeadLetterAlarm": (
-        "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
-        "Maximum",
-        1,
-        {"Fn::GetAtt": ["WebhookDeadLetterQueue", "QueueName"]},
-    ),
+    **{
+        f"{queue}Alarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            1,
+            {"Fn::GetAtt": [f"{queue}Queue", "QueueName"]},
+        )
+        for queue in ("UploadDeadLetter", "WorkDeadLetter", "ReconcileDeadLetter", "WebhookDeadLetter")
+    },
     "WorkQueueAgeAlarm": (
         "AWS/SQS",
         "ApproximateAgeOfOldestMessage",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ def video(tmp_path: Path) -> Path:
     return path
 
 
+@contextmanager
 def flaky(failures: list[str]) -> Iterator[FlakyApi]:
     api = FlakyApi(failures)
     try:
@@ -77,7 +79,7 @@ def flaky(failures: list[str]) -> Iterator[FlakyApi]:
 
 
 def test_a_submit_retried_after_a_reset_and_a_503_sends_one_idempotency_key(video: Path) -> None:
-    for api in flaky(["reset", "503"]):
+    with flaky(["reset", "503"]) as api:
         created = ApiClient(api.url, "key").submit(video, "motion-tracker", "video_track", {})
         assert created == {"job_id": "j1"}
         assert len(api.seen) == 3
@@ -88,7 +90,7 @@ def test_a_submit_retried_after_a_reset_and_a_503_sends_one_idempotency_key(vide
 
 
 def test_two_submits_have_two_keys(video: Path) -> None:
-    for api in flaky([]):
+    with flaky([]) as api:
         api_client = ApiClient(api.url, "key")
         api_client.submit(video, "motion-tracker", "video_track", {})
         api_client.submit(video, "motion-tracker", "video_track", {})
@@ -96,7 +98,7 @@ def test_two_submits_have_two_keys(video: Path) -> None:
 
 
 def test_reads_give_up_after_the_last_retry_with_the_status(video: Path) -> None:
-    for api in flaky(["503"] * 10):
+    with flaky(["503"] * 10) as api:
         with pytest.raises(ApiError) as raised:
             ApiClient(api.url, "key").request("GET", "/v1/jobs")
         assert raised.value.status == 503
@@ -104,7 +106,7 @@ def test_reads_give_up_after_the_last_retry_with_the_status(video: Path) -> None
 
 
 def test_a_post_without_a_key_is_not_retried() -> None:
-    for api in flaky(["503"]):
+    with flaky(["503"]) as api:
         with pytest.raises(ApiError):
             ApiClient(api.url, "key").request("POST", "/v1/jobs/j1/cancel")
         assert len(api.seen) == 1

@@ -107,9 +107,9 @@ def test_the_page_gets_the_api_key_only_on_loopback_or_when_told() -> None:
         running.stop()
 
 
-def test_a_crowd_is_queued_not_reset_and_runs_in_parallel_up_to_the_bound() -> None:
-    """300 clients connect at once (the library's default backlog of 5 reset a burst like it); the
-    handler runs at most ``concurrency`` at a time, and more than one at once."""
+def test_a_crowd_is_queued_not_reset_and_handled_in_parallel() -> None:
+    """300 clients connect at once (the library's default backlog of 5 reset a burst like it), and
+    the handler runs for more than one at once (a lock once made it one at a time)."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
@@ -121,12 +121,12 @@ def test_a_crowd_is_queued_not_reset_and_runs_in_parallel_up_to_the_bound() -> N
         with lock:
             running_now += 1
             most = max(most, running_now)
-        time.sleep(0.005)
+        time.sleep(0.02)
         with lock:
             running_now -= 1
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
-    running = Gateway("127.0.0.1", 0, KEY, api_routes(), {}, slow_handler, concurrency=3)
+    running = Gateway("127.0.0.1", 0, KEY, api_routes(), {}, slow_handler)
     running.start()
     try:
         with ThreadPoolExecutor(300) as clients:
@@ -134,7 +134,7 @@ def test_a_crowd_is_queued_not_reset_and_runs_in_parallel_up_to_the_bound() -> N
     finally:
         running.stop()
     assert answers == [200] * 300
-    assert most == 3
+    assert most > 1
 
 
 def test_a_function_that_crashes_gets_api_gateways_502_not_a_dropped_connection() -> None:

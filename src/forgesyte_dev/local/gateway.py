@@ -2,9 +2,9 @@
 
 The server is the standard library's threaded HTTP server (it parses requests, keeps connections
 alive, times out slow clients) with a real listen backlog, so a burst queues instead of being reset.
-Handler invocations run in parallel up to ``concurrency``, as the function's reserved concurrency
-bounds them in AWS; the caller gives a handler that is safe to call from many threads at once (the
-stack's is a pool of worker processes, one invocation each, like Lambda's execution environments).
+Requests call the handler in parallel, one thread each: the caller gives one that is safe to call
+from many threads at once and bounds itself (the stack's is a pool of worker processes, one
+invocation each, like Lambda's execution environments up to a reserved concurrency).
 
 Routes, the API-key requirement and the CORS preflight come from template.yaml; each request
 becomes a REST proxy event for ``api_app.lambda_handler``, whose response is written back. The web
@@ -63,14 +63,12 @@ class Gateway:
         web_root: Path | None = None,
         read_timeout_s: float = READ_TIMEOUT_S,
         expose_api_key: bool = False,
-        concurrency: int = 4,
     ) -> None:
         self.api_key, self.routes, self.cors, self.handler = api_key, routes, cors, handler
         # The page's config.json carries the key only where nobody else can read it: on loopback, or
         # when the user said so (forgesyte dev --expose-api-key); elsewhere the page asks for it.
         self.share_key = expose_api_key or is_loopback(host)
         self.web_root = web_root
-        self._invocations = threading.BoundedSemaphore(concurrency)  # the rest wait their turn, unrefused
         gateway = self
 
         class RequestHandler(BaseHTTPRequestHandler):
@@ -142,8 +140,7 @@ class Gateway:
             api_key=key,
         )
         try:
-            with self._invocations:
-                response = self.handler(event)
+            response = self.handler(event)
         except Exception:  # the function crashed or timed out: API Gateway's answer, never a reset
             logger.exception("api function failed", extra={"method": method, "path": parts.path})
             return self._json(request, 502, {"message": "Internal server error"})

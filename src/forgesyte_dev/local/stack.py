@@ -111,7 +111,8 @@ class LocalStack:
         began = time.perf_counter()
         self._saved_environ = dict(os.environ)
         config = self.config
-        # The API's workers import while the resources are made: the first request finds them warm.
+        # The API's workers import while the resources are made, so the first request finds them warm;
+        # powertools reads its switches at import, so those go with them from the start.
         quiet = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", **config.extra_env}
         api_pool = FunctionPool("api", quiet, config.api_workers)
         threading.Thread(target=api_pool.warm, name="warm-api", daemon=True).start()
@@ -154,9 +155,7 @@ class LocalStack:
             "WEBHOOKS_ENABLED": "true",
             "WEBHOOK_SECRET": config.webhook_secret,
             "WEBHOOK_ALLOW_LOCALHOST": "true",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            **config.extra_env,
+            **quiet,
         }
         os.environ.update(self.env)
         api_pool.env = self.env
@@ -230,7 +229,6 @@ class LocalStack:
             lambda event: self.pools["api"].submit(event).result(),
             web_root=config.web_root,
             expose_api_key=config.expose_api_key,
-            concurrency=config.api_workers,
         )
         self.gateway.start()
         _allow_origin(s3, resources.physical["MediaBucket"], self.gateway.url)

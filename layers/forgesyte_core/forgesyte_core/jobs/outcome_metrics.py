@@ -8,19 +8,13 @@ it). Written as embedded metric format lines, which Lambda turns into metrics wi
 
 from __future__ import annotations
 
-import os
-
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from forgesyte_core.jobs.model import Job, JobStatus
 
 NAMESPACE = "ForgeSyte"
 ENDED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
-
-
-def _disabled() -> bool:
-    """powertools' switch (the local stack sets it); its single_metric does not read it itself."""
-    return os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _count(name: str, value: float, unit: MetricUnit, **dimensions: str) -> None:
@@ -31,7 +25,8 @@ def _count(name: str, value: float, unit: MetricUnit, **dimensions: str) -> None
 
 def record_outcome(job: Job) -> None:
     """Called on every status change; records only the change that ends a job."""
-    if job.status not in ENDED or _disabled():
+    # single_metric does not read powertools' switch itself (the local stack turns metrics off).
+    if job.status not in ENDED or is_metrics_disabled():
         return
     _count("JobsEnded", 1, MetricUnit.Count, Outcome=str(job.status))
     if job.status == JobStatus.FAILED:
