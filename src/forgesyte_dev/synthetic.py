@@ -68,13 +68,18 @@ class Scene:
     noise: int = 3  # sensor noise, ± grey levels per pixel and channel
     light: Callable[[float], tuple[float, float]] | None = None  # t in [0, 1] -> (gain, offset)
     seed: int = 7
+    ground: tuple[int, int, int] | None = None  # BGR of a flat ground (asphalt, grass); else a grey ramp
 
     def background(self) -> NDArray[np.uint8]:
         rng = np.random.default_rng(self.seed)
-        y, x = np.mgrid[0 : self.height, 0 : self.width]
-        base = (40 + 30 * x / self.width + 20 * y / self.height).astype(np.uint8)
-        texture = rng.integers(0, 12, (self.height, self.width), dtype=np.uint8)
-        image = np.asarray(cv2.cvtColor(base + texture, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
+        if self.ground is not None:
+            texture = rng.integers(-6, 7, (self.height, self.width, 1))
+            image = np.clip(np.array(self.ground) + texture, 0, 255).astype(np.uint8)
+        else:
+            y, x = np.mgrid[0 : self.height, 0 : self.width]
+            base = (40 + 30 * x / self.width + 20 * y / self.height).astype(np.uint8)
+            texture = rng.integers(0, 12, (self.height, self.width), dtype=np.uint8)
+            image = np.asarray(cv2.cvtColor(base + texture, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
         for thing in self.clutter:
             thing.draw(image)
         return image
@@ -230,6 +235,51 @@ def still_start_scene(width: int = 640, height: int = 360, seconds: float = 8.0,
         light=lambda t: (1.0 + 0.08 * float(np.sin(2 * np.pi * 1.5 * t)), 0.0),
         seed=45,
     )
+
+
+# Scenes whose objects are as bright as the ground but of another colour (a red car on grey asphalt):
+# every colour's luma (0.299 R + 0.587 G + 0.114 B) is within 6 grey levels of the ground's, under the
+# 12 a brightness-only detector needs, so only colour tells them apart.
+ASPHALT = (110, 110, 110)
+GRASS = (60, 140, 70)  # luma 110
+RED, BLUE, GREEN, AMBER, PURPLE = (60, 75, 215), (230, 110, 50), (70, 150, 40), (20, 110, 150), (200, 70, 150)
+
+
+def asphalt_scene(width: int = 640, height: int = 360, seconds: float = 8.0, fps: float = 30.0) -> Scene:
+    """Four cars as bright as the asphalt, under way from frame 0: two cross head-on, one overtakes,
+    one turns; static things of the same brightness stand by; light drifts 10%."""
+    n = int(seconds * fps)
+    last = n - 1
+    movers = [
+        Mover(1, (48, 26), RED, [(0, 80, 120), (last, 580, 140)]),
+        Mover(2, (48, 26), BLUE, [(0, 560, 150), (last, 60, 110)]),
+        Mover(3, (30, 44), GREEN, [(0, 300, 330), (last // 2, 320, 220), (last, 600, 200)]),
+        Mover(4, (40, 30), AMBER, [(0, 150, 260), (last, 520, 300)], "ellipse"),
+    ]
+    clutter = [Clutter((20, 20, 60, 50), PURPLE), Clutter((590, 300, 630, 350), RED, "ellipse")]
+    clutter = [c for c in clutter if not _near_paths(c, movers, n)]
+    return Scene(
+        width, height, n, fps, movers, clutter=clutter, light=lambda t: (1.0 + 0.1 * t, 0.0), seed=51, ground=ASPHALT
+    )
+
+
+def grass_scene(width: int = 640, height: int = 360, seconds: float = 8.0, fps: float = 30.0) -> Scene:
+    """Four objects of the grass's brightness on grass: a grey one among them (no hue at all), two that meet
+    and walk side by side, one that passes behind a post; noise ±5."""
+    n = int(seconds * fps)
+    last = n - 1
+    meet, part = round(0.3 * last), round(0.6 * last)
+    movers = [
+        Mover(1, (34, 44), ASPHALT, [(0, 100, 120), (meet, 250, 120), (part, 370, 120), (last, 430, 40)]),
+        Mover(2, (34, 44), RED, [(0, 180, 200), (meet, 284, 120), (part, 404, 120), (last, 520, 200)]),
+        Mover(3, (40, 30), PURPLE, [(0, 40, 290), (last, 600, 270)], "ellipse"),
+        Mover(4, (36, 36), BLUE, [(0, 600, 60), (last, 60, 70)], "ellipse"),
+    ]
+    post = (330, 240, 360, 320)
+    return Scene(width, height, n, fps, movers, occluders=[post], noise=5, seed=63, ground=GRASS)
+
+
+COLOUR_SCENES: dict[str, Callable[[], Scene]] = {"asphalt": asphalt_scene, "grass": grass_scene}
 
 
 def _near_paths(thing: Clutter, movers: Sequence[Mover], frames: int) -> bool:

@@ -81,3 +81,34 @@ def test_detections_only_match_tracks_of_their_class() -> None:
         step(tracker, [[0, 0, 20, 20]], [0.9], [0])
     step(tracker, [[0, 0, 20, 20]], [0.9], [1])
     assert list(step(tracker, [[0, 0, 20, 20]], [0.9], [1])) == [2]
+
+
+def test_two_tracks_on_one_object_become_one_and_crossing_objects_stay_two() -> None:
+    tracker = ByteTracker()
+    box = np.array([[100.0, 100.0, 140.0, 140.0]])
+    tracker.update(box, np.array([0.9]), np.array([0]))
+    for step in range(1, 6):  # the same object detected twice each frame, as a feedback loop would
+        moved = box + np.array([step * 2.0, 0, step * 2.0, 0])
+        tracker.update(np.vstack([moved, moved + 0.5]), np.array([0.9, 0.9]), np.array([0, 0]))
+    assert len([t for t in tracker.tracks if t.track_id]) == 1
+
+    crossing = ByteTracker()
+    for step in range(30):  # head-on: the boxes coincide for a frame, the motions never do
+        left, right = 20.0 + 6 * step, 200.0 - 6 * step
+        boxes = np.array([[left, 100, left + 40, 140], [right, 100, right + 40, 140]])
+        crossing.update(boxes, np.array([0.9, 0.9]), np.array([0, 0]))
+    assert sorted(t.track_id for t in crossing.tracks) == [1, 2]
+
+
+def test_the_tracker_keeps_at_most_max_tracks_forgetting_the_longest_lost_first() -> None:
+    rng = np.random.default_rng(1)
+    tracker = ByteTracker(max_tracks=50)
+    for _ in range(40):  # 30 new objects a frame, each seen once or twice: a flood of short tracks
+        corners = rng.uniform(0, 2000, (30, 2))
+        boxes = np.hstack([corners, corners + 20])
+        tracker.update(boxes, np.full(30, 0.9), np.zeros(30, np.int64))
+        assert len(tracker.tracks) <= 50
+    steady = np.array([[5.0, 5.0, 25.0, 25.0]])
+    for _ in range(3):
+        seen = tracker.update(steady, np.array([0.9]), np.array([0]))
+    assert len(seen) == 1  # what is tracked now is never what the cap drops

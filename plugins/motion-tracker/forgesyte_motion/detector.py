@@ -1,9 +1,14 @@
-"""Moving-object boxes from a multi-frame background model, on a downscaled grey frame.
+"""Moving-object boxes from a multi-frame background model, on a downscaled frame.
 
 Working at ``work_width`` pixels keeps the cost per frame far below decoding; boxes are scaled back
-to the frame's pixels. The first ``background_seconds`` of small grey frames are held (a few MB) so
-the background can be the median of samples across them before the first frame is judged (see
-:mod:`forgesyte_motion.background`). Objects that touch make one blob: where a blob covers the
+to the frame's pixels. Frames are compared in luma and chroma (``colour``), so an object as bright as
+the ground but of another colour is seen. The first ``background_seconds`` of small frames are held
+(about 50 MB at 30 fps in colour) so the background can be the median of samples across them before
+the first frame is judged (see :mod:`forgesyte_motion.background`).
+
+Whatever the footage, the work per frame is bounded: blobs under ``min_area`` are dropped, only the
+``max_detections`` largest are kept, and a frame that mostly changed at once re-learns the background
+instead of reporting it. Objects that touch make one blob: where a blob covers the
 boxes the tracker expects for two or more of its tracks, it is cut up guided by those boxes, so
 people walking side by side or crossing keep their own tracks. A blob's confidence grows with how much of its
 box is foreground (0.5 for a sliver, 1.0 for a solid box).
@@ -20,7 +25,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from forgesyte_motion.background import Background, noise_sigma
+from forgesyte_motion.background import Background, Pixels, noise_sigma
 from forgesyte_tracking import Detections
 
 Boxes = NDArray[np.float64]
@@ -36,6 +41,10 @@ class MotionOptions:
     min_difference: float = 12.0  # grey levels; noisier footage raises it (5 noise deviations)
     learning_rate: float = 0.02  # how fast the background follows where nothing moves
     min_area: float = 0.0008  # fraction of the frame
+    colour: bool = True  # compare chroma as well as luma
+    min_colour_difference: float = 10.0  # chroma levels (YCrCb), raised to 5 noise deviations likewise
+    max_detections: int = 100  # per frame: the largest blobs
+    scene_change: float = 0.6  # fraction of the frame changing at once that restarts the background
 
     def __post_init__(self) -> None:
         checks = {
@@ -45,6 +54,9 @@ class MotionOptions:
             "min_difference": self.min_difference >= 0,
             "learning_rate": 0 <= self.learning_rate < 1,
             "min_area": 0 <= self.min_area < 1,
+            "min_colour_difference": self.min_colour_difference >= 0,
+            "max_detections": self.max_detections >= 1,
+            "scene_change": 0 < self.scene_change <= 1,
         }
         for name, ok in checks.items():
             if not ok:
@@ -56,6 +68,8 @@ class MotionOptions:
         values = {}
         for name, value in options.items():
             if name in known:
+                if known[name] is bool and not isinstance(value, bool):
+                    raise ValueError(f"option {name!r} must be a bool, got {value!r}")
                 try:
                     values[name] = known[name](value)
                 except (TypeError, ValueError):
@@ -70,52 +84,78 @@ class MotionDetector:
         self.expected = expected or (lambda: np.zeros((0, 4)))
         self.kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self.scale = 1.0
+        self.scene_changes = 0
 
     def stream(self, frames: Iterable[NDArray[np.uint8]], fps: float) -> Iterator[Detections]:
-        """Detections for each frame, in order; reads ahead over the opening span once, to learn it."""
-        small = (self._small_grey(frame) for frame in frames)
-        head = list(itertools.islice(small, max(1, round(self.options.background_seconds * fps))))
-        if not head:
-            return
+        """Detections for each frame, in order. Reads ahead over the opening span to learn it, and again
+        from a frame where a scene that had held for a span changed (a cut): that frame is judged by the
+        new model. A scene that changes again sooner (the camera moving) is followed frame to frame."""
+        upcoming: Iterator[NDArray[np.uint8]] = (self._small(frame) for frame in frames)
+        span = max(1, round(self.options.background_seconds * fps))
+        while head := list(itertools.islice(upcoming, span)):
+            self.background = self._learn(head)
+            upcoming = itertools.chain(head, upcoming)
+            for judged, small in enumerate(upcoming):
+                pixels = self._pixels(small)
+                mask = self.background.foreground(pixels)
+                if self.background.scene_changed:
+                    self.scene_changes += 1
+                    if judged >= span:
+                        upcoming = itertools.chain([small], upcoming)
+                        break
+                    self.background.restart(pixels)
+                yield self._detect(mask)
+
+    def _learn(self, head: list[NDArray[np.uint8]]) -> Background:
         step = max(1, len(head) // max(1, self.options.background_samples))
-        background = Background(
-            [frame.astype(np.float32) for frame in head[::step]],
-            noise_sigma([frame.astype(np.float32) for frame in head[:9]]),
-            self.options.min_difference,
+        return Background(
+            head[::step],
+            noise_sigma([self._pixels(frame) for frame in head[:9]]),
+            (self.options.min_difference, self.options.min_colour_difference),
             self.options.learning_rate,
             self.options.learning_rate / 50,
+            self.options.scene_change,
         )
-        for grey in itertools.chain(head, small):
-            yield self._detect(background.foreground(grey.astype(np.float32)))
 
-    def _small_grey(self, frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    def _small(self, frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The frame at ``work_width``: grey, or YCrCb in colour (kept as bytes while held)."""
         self.scale = min(1.0, self.options.work_width / frame.shape[1])
         small: NDArray[Any] = frame
         if self.scale < 1:
             small = cv2.resize(frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
-        return np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+        code = cv2.COLOR_BGR2YCrCb if self.options.colour else cv2.COLOR_BGR2GRAY
+        return np.asarray(cv2.cvtColor(small, code), dtype=np.uint8)
+
+    @staticmethod
+    def _pixels(small: NDArray[np.uint8]) -> Pixels:
+        return small.astype(np.float32)
 
     def _detect(self, foreground: NDArray[np.uint8]) -> Detections:
         opened = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, self.kernel)
         mask = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, self.kernel)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         min_pixels = self.options.min_area * mask.shape[0] * mask.shape[1]
         expected = self.expected() * self.scale
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        kept = 1 + np.flatnonzero(areas >= min_pixels)
+        if len(kept) > self.options.max_detections:  # the largest; a busy frame costs no more than this
+            kept = kept[np.argsort(-areas[kept - 1], kind="stable")[: self.options.max_detections]]
         boxes: list[tuple[float, float, float, float]] = []
         filled: list[float] = []
-        for label in range(1, count):
+        for label in kept:
             x, y, w, h, area = (int(v) for v in stats[label])
-            if area < min_pixels:
-                continue
             inside = _expected_inside(expected, (x, y, x + w, y + h))
             if len(inside) >= 2:
                 for box in _split_merged(labels[y : y + h, x : x + w] == label, (x, y), inside):
+                    if (box[2] - box[0]) * (box[3] - box[1]) < min_pixels:
+                        continue  # a sliver: no object this small would have been detected alone
                     boxes.append((box[0], box[1], box[2], box[3]))
                     filled.append(MERGED_FILL)
             else:
                 boxes.append((x, y, x + w, y + h))
                 filled.append(area / max(w * h, 1))
-        found = np.array(boxes, dtype=np.float64).reshape(-1, 4) / self.scale
+        found = np.array(boxes, dtype=np.float64).reshape(-1, 4)[: self.options.max_detections] / self.scale
+        filled = filled[: self.options.max_detections]
         return found, 0.5 + 0.5 * np.array(filled, dtype=np.float64), np.zeros(len(found), np.int64)
 
 

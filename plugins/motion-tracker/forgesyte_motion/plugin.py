@@ -35,7 +35,10 @@ class Plugin:
     def video_track(
         self, video_path: str, progress_callback: Any, options: dict[str, Any], frame_range: Any = None
     ) -> dict[str, Any]:
-        tracker = ByteTracker(lost_buffer_frames=int(options.get("lost_buffer_frames", 30)))
+        tracker = ByteTracker(
+            lost_buffer_frames=int(options.get("lost_buffer_frames", 30)),
+            max_tracks=int(options.get("max_tracks", 500)),
+        )
         detector = MotionDetector(MotionOptions.from_options(options), expected=tracker.expected_boxes)
         return track_video(
             video_path, detector.stream, CLASS_NAMES, progress_callback, tracker, frame_range=frame_range

@@ -5,6 +5,11 @@ and recently lost tracks by IoU (Hungarian assignment); match the leftover track
 low-confidence detections, which recovers occluded objects instead of dropping them; confirm new
 tracks on their second hit; start tracks from unmatched confident detections; forget tracks lost
 for longer than the buffer. Detections only match tracks of their own class.
+
+Two tracks on one object (same box, same motion: one detector output seen twice, or a detector
+guided by the tracker's own predictions) are one track: the younger is dropped, as ByteTrack drops
+duplicates. Memory and time per frame stay bounded on any footage: at most ``max_tracks`` are kept
+(the lost tracks seen longest ago go first), so the IoU matrices are at most detections × ``max_tracks``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from scipy.optimize import linear_sum_assignment
 
 from forgesyte_tracking import kalman
 from forgesyte_tracking.geometry import iou_matrix, xyah_to_xyxy, xyxy_to_xyah
+
+DUPLICATE_IOU = 0.9
+DUPLICATE_SPEED = 0.05  # velocities closer than this share of the box's height per frame: one motion
 
 
 class State(Enum):
@@ -87,11 +95,13 @@ class ByteTracker:
         match_iou: float = 0.2,
         low_match_iou: float = 0.5,
         lost_buffer_frames: int = 30,
+        max_tracks: int = 500,
     ) -> None:
         self.high_threshold, self.low_threshold = high_threshold, low_threshold
         self.new_track_threshold = new_track_threshold
         self.match_iou, self.low_match_iou = match_iou, low_match_iou
         self.lost_buffer_frames = lost_buffer_frames
+        self.max_tracks = max_tracks
         self.tracks: list[Track] = []
         self.frame = 0
         self._next_id = 1
@@ -135,6 +145,7 @@ class ByteTracker:
         hi_left = hi_left[rest_new]
 
         self._correct([t for t in self.tracks if t.matched])
+        self._drop_duplicates()
 
         # Unmatched: new tracks die at once, tracked ones are lost, lost ones expire.
         survivors = []
@@ -151,8 +162,39 @@ class ByteTracker:
         for j in hi_left:
             if scores[j] >= self.new_track_threshold:
                 self._start(boxes[j], float(scores[j]), int(classes[j]))
+        if len(self.tracks) > self.max_tracks:
+            self._forget_oldest_lost()
 
         return [t for t in self.tracks if t.state == State.TRACKED and t.last_frame == self.frame and t.hits >= 2]
+
+    def _drop_duplicates(self) -> None:
+        """Of two tracked tracks with nearly the same box and velocity, the younger goes. Objects crossing
+        share a box for a moment too, but move differently."""
+        tracked = [t for t in self.tracks if t.state == State.TRACKED and t.matched]
+        if len(tracked) < 2:
+            return
+        means = np.array([t.mean for t in tracked])
+        iou = iou_matrix(xyah_to_xyxy(means[:, :4]), xyah_to_xyxy(means[:, :4]))
+        velocity_gap = np.linalg.norm(means[:, None, 4:6] - means[None, :, 4:6], axis=2)
+        same = (iou >= DUPLICATE_IOU) & (velocity_gap <= DUPLICATE_SPEED * means[:, None, 3])
+        np.fill_diagonal(same, False)
+        if not same.any():
+            return
+        dropped: set[int] = set()
+        for i, j in zip(*np.nonzero(np.triu(same)), strict=True):
+            if i in dropped or j in dropped:
+                continue
+            older = (tracked[i].start_frame, i) <= (tracked[j].start_frame, j)
+            dropped.add(int(j) if older else int(i))
+        gone = {id(tracked[k]) for k in dropped}
+        self.tracks = [t for t in self.tracks if id(t) not in gone]
+
+    def _forget_oldest_lost(self) -> None:
+        """Back to ``max_tracks``: lost tracks seen longest ago go first, then (a frame of more confident
+        detections than that) the newest tracks; tracks seen now are kept before any lost one."""
+        ranked = sorted(self.tracks, key=lambda t: (t.state == State.LOST, -t.last_frame, t.start_frame))
+        keep = {id(t) for t in ranked[: self.max_tracks]}
+        self.tracks = [t for t in self.tracks if id(t) in keep]
 
     def expected_boxes(self) -> NDArray[np.float64]:
         """Where the confirmed, currently tracked objects should be in the next frame (N×4 xyxy)."""
