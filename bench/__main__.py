@@ -7,7 +7,7 @@ import platform
 import time
 from pathlib import Path
 
-from bench import imports, load, local_stack, plugins, probe, runner_memory, segments, uploads, yolo_speed
+from bench import footage, imports, load, local_stack, plugins, probe, runner_memory, segments, uploads, yolo_speed
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -18,6 +18,7 @@ def main() -> int:
         "probe": probe.run(),
         "cold_imports": imports.run(),
         "plugins": plugins.run(),
+        "footage": footage.run(),
         "yolo_vs_ultralytics": yolo_speed.run(),
         "runner_memory": runner_memory.run(),
         "local_stack": local_stack.run(),

@@ -81,9 +81,18 @@ def aws(
         work = tmp_path / "work"
         work.mkdir()
         monkeypatch.setenv("WORK_DIR", str(work))
-        monkeypatch.setenv("PROGRESS_INTERVAL_S", "0")
+        # A progress write at most every 0.25 s, as the stack writes one every 2 s: a write a frame
+        # made each segmented test take 15 s of moto calls. Tests about every write use every_progress.
+        monkeypatch.setenv("PROGRESS_INTERVAL_S", "0.25")
         _reset()
         yield Aws(s3=s3, sqs=sqs, dynamodb=dynamodb, stack=stack)
+
+
+@pytest.fixture
+def every_progress(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every progress callback writes (and so sees a cancel at once)."""
+    monkeypatch.setenv("PROGRESS_INTERVAL_S", "0")
+    _reset()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ never stuck and within its attempts.
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import timedelta
 from typing import Any
 
@@ -99,6 +101,7 @@ def settled(aws: Aws, job_id: str) -> dict[str, Any]:
     return job(job_id)
 
 
+@pytest.mark.usefixtures("every_progress")  # progress writes among the writes that fail
 def test_one_failed_write_anywhere_ends_the_job_completed_or_failed_with_a_reason(aws: Aws, media: MediaFiles) -> None:
     data = media.mp4v.read_bytes()
     writes = writes_in_a_clean_run(aws, data)

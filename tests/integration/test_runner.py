@@ -69,6 +69,7 @@ def test_cancel_during_a_run_stops_the_plugin(aws: Aws, media: MediaFiles, monke
         reporter(1, 10)
 
 
+@pytest.mark.usefixtures("every_progress")
 def test_cancelled_while_running_ends_cancelled_without_results(aws: Aws, media: MediaFiles) -> None:
 
     job_id = queued(aws, media)

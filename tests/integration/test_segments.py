@@ -132,6 +132,7 @@ def test_cancel_stops_every_segment(aws: Aws, long_video: bytes) -> None:
 
 
 @SEGMENTED
+@pytest.mark.usefixtures("every_progress")
 def test_progress_is_frames_done_over_all_segments(aws: Aws, long_video: bytes) -> None:
     job_id = start(aws, long_video)
     messages = aws.drain("WorkQueue")
