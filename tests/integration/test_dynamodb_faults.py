@@ -9,11 +9,10 @@ never stuck and within its attempts.
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
