@@ -82,7 +82,13 @@ PYTEST_WORKERS ?= $(shell nproc)
 pytest: $(STAMP) web
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
-test: lint typecheck web-test validate images-if-possible pytest
+# Set-up first: the three virtualenvs and the page's packages install side by side (pip and npm wait
+# on disk as much as on a core); then the checks, side by side; then pytest. --output-sync keeps each
+# target's output together.
+test:
+	$(MAKE) -j4 --output-sync=target $(STAMP) $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed web
+	$(MAKE) -j$(PYTEST_WORKERS) --output-sync=target lint typecheck web-test validate images-if-possible
+	$(MAKE) pytest
 
 # Re-pin every dependency (images and make install) after changing a requirement.
 lock: $(STAMP)

@@ -14,6 +14,18 @@ from tests.integration.pipeline import ingest, job, results, run_video, run_work
 from tests.media_factory import MediaFiles, needs_ffmpeg
 
 
+def test_a_video_whose_frames_do_not_decode_fails_saying_so(aws: Aws, media: MediaFiles) -> None:
+    """Its boxes are sound, so ingest takes it; its frame data is zeros (damaged), so nothing decodes."""
+    data = bytearray(media.mp4v.read_bytes())
+    mdat = data.index(b"mdat")
+    size = int.from_bytes(data[mdat - 4 : mdat], "big")
+    data[mdat + 4 : mdat - 4 + size] = bytes(size - 8)
+    done = run_video(aws, bytes(data))
+    assert done["status"] == "failed", done
+    assert done["error_code"] == "invalid_media"
+    assert done["error_message"].startswith("no frame of the video could be decoded (its sample tables list 30)")
+
+
 def test_video_job_runs_end_to_end(aws: Aws, media: MediaFiles) -> None:
     done = run_video(aws, media.mp4v.read_bytes(), options={"label": "square"})
     assert done["status"] == "completed", done
@@ -30,6 +42,8 @@ def test_video_job_runs_end_to_end(aws: Aws, media: MediaFiles) -> None:
     assert document["status"] == "completed"
     assert document["total_frames"] == 30
     assert len(document["frames"]) == 30
+    assert document["frames_decoded"] == 30
+    assert done["summary"]["frames_decoded"] == 30
     first = document["frames"][0]["detections"]["tracked_objects"][0]
     assert first["track_id"] == 1
     assert len(first["xyxy"]) == 4

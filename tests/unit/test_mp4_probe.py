@@ -206,8 +206,8 @@ def _moov(
 def _trak(frames: int, timescale: int, duration: int, width: int, height: int, codec: str, stts: bytes) -> bytes:
     entry = box(codec, b"\0" * 6 + struct.pack(">H", 1) + b"\0" * 16 + struct.pack(">HH", width, height) + b"\0" * 50)
     stsd = box("stsd", _full(0, struct.pack(">I", 1)) + entry)
-    stsz = box("stsz", _full(0, struct.pack(">II", 0, frames)) + b"\0\0\0\1" * frames)
-    stbl = box("stbl", stsd + stts + stsz)
+    stsz = box("stsz", _full(0, struct.pack(">II", 1, frames)))  # every sample 1 byte
+    stbl = box("stbl", stsd + stts + stsz + _one_chunk(frames))
     mdia = box(
         "mdia",
         box("mdhd", _full(0, struct.pack(">IIII", 0, 0, timescale, duration)) + b"\0" * 4)
@@ -218,8 +218,15 @@ def _trak(frames: int, timescale: int, duration: int, width: int, height: int, c
     return box("trak", tkhd + mdia)
 
 
-def _moov_with_stts(stts_payload: bytes) -> bytes:
-    return box("moov", _trak(1, 1000, 1000, 8, 8, "avc1", box("stts", stts_payload)))
+def _one_chunk(frames: int) -> bytes:
+    """Every sample in one chunk at the file's start: real bytes, whatever they hold."""
+    return box("stsc", _full(0, struct.pack(">IIII", 1, 1, frames, 1))) + box(
+        "stco", _full(0, struct.pack(">II", 1, 0))
+    )
+
+
+def _moov_with_stts(stts_payload: bytes, frames: int = 1, timescale: int = 1000, duration: int = 1000) -> bytes:
+    return box("moov", _trak(frames, timescale, duration, 8, 8, "avc1", box("stts", stts_payload)))
 
 
 HOSTILE = {
@@ -266,7 +273,7 @@ def _moov_of_size(target: int) -> bytes:
     fixed = len(_moov_with_stts(_full(0, struct.pack(">I", 0))))
     entries = (target - fixed) // 8
     stts = _full(0, struct.pack(">I", entries) + struct.pack(">II", 1, 1) * entries)
-    moov = _moov_with_stts(stts)
+    moov = _moov_with_stts(stts, frames=entries, timescale=entries // 10, duration=entries)
     assert abs(len(moov) - target) < 8
     return moov
 

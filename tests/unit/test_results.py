@@ -114,7 +114,13 @@ def test_video_results_stream_an_iterator_of_frames() -> None:
     assert document["total_frames"] == 5
     assert len(document["frames"]) == 5
     assert document["frames"][4]["detections"]["tracked_objects"][0]["xyxy"] == [0.0, 0.0, 0.0, 0.0]
-    assert summary.to_dict() == {"frame_count": 5, "detection_count": 5, "classes": ["car", "person"]}
+    assert document["frames_decoded"] == 5
+    assert summary.to_dict() == {
+        "frame_count": 5,
+        "detection_count": 5,
+        "frames_decoded": 5,
+        "classes": ["car", "person"],
+    }
 
 
 def test_video_results_without_frames_and_from_a_pydantic_model() -> None:
@@ -124,11 +130,16 @@ def test_video_results_without_frames_and_from_a_pydantic_model() -> None:
 
     out = io.StringIO()
     summary = write_video_results(out, {}, VideoResult(total_frames=2, frames=[{"frame_index": 0, "detections": []}]))
-    assert json.loads(out.getvalue()) == {"total_frames": 2, "frames": [{"frame_index": 0, "detections": []}]}
+    assert json.loads(out.getvalue()) == {
+        "total_frames": 2,
+        "frames": [{"frame_index": 0, "detections": []}],
+        "frames_decoded": 1,  # the header said 2; one frame is what the plugin read
+    }
     assert summary.frame_count == 2
+    assert summary.frames_decoded == 1
     out = io.StringIO()
     write_video_results(out, {"job_id": "j"}, {"motion": True})
-    assert json.loads(out.getvalue()) == {"job_id": "j", "motion": True, "frames": []}
+    assert json.loads(out.getvalue()) == {"job_id": "j", "motion": True, "frames": [], "frames_decoded": 0}
 
 
 def test_image_results_follow_forgesyte_shape() -> None:

@@ -26,6 +26,9 @@ def _float(name: str, default: float) -> float:
 # The bucket's own prefixes: a drop prefix inside one (or holding one) would turn uploads or results
 # into drops.
 RESERVED_PREFIXES = ("uploads/", "results/", "models/")
+# Measured: a 7,000×7,000 16-bit RGBA PNG (374 MiB decoded) took the runner from 190 to 1,053 MiB.
+RUNNER_BASE_MB = 400
+DECODE_COPIES = 6
 
 
 def _drop_prefix() -> str:
@@ -62,6 +65,9 @@ class Settings:
     max_video_seconds: float = 3600.0
     max_video_pixels: int = 3840 * 2160
     max_image_pixels: int = 50_000_000
+    # An image's decoded size (pixels × channels × bytes a channel) the runner's memory can hold: the
+    # runner itself takes ~400 MiB, and decoding, colour conversion and a plugin's copies ~6× the image.
+    max_image_decoded_bytes: int = (3008 - RUNNER_BASE_MB) * 2**20 // DECODE_COPIES
     upload_url_expiry_s: int = 900
     job_event_bus: str = ""  # EventBridge bus for job status changes; empty: none are published
     webhooks_enabled: bool = False  # the stack has a WebhookSecret: submit takes callback_url
@@ -118,6 +124,10 @@ class Settings:
             max_video_seconds=_float("MAX_VIDEO_SECONDS", 3600.0),
             max_video_pixels=_int("MAX_VIDEO_PIXELS", 3840 * 2160),
             max_image_pixels=_int("MAX_IMAGE_PIXELS", 50_000_000),
+            max_image_decoded_bytes=_int(
+                "MAX_IMAGE_DECODED_BYTES",
+                (_int("RUNNER_MEMORY_MB", 3008) - RUNNER_BASE_MB) * 2**20 // DECODE_COPIES,
+            ),
             upload_url_expiry_s=_int("UPLOAD_URL_EXPIRY_S", 900),
             job_event_bus=os.environ.get("JOB_EVENT_BUS", ""),
             webhooks_enabled=os.environ.get("WEBHOOKS_ENABLED", "").lower() == "true",

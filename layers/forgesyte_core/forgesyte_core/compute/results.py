@@ -99,6 +99,7 @@ def _as_mapping(result: Any) -> dict[str, Any]:
 class Summary:
     frame_count: int = 0
     detection_count: int = 0
+    frames_decoded: int | None = None  # video: the frames the plugin reported, one per decoded frame
     classes: set[str] = dataclasses.field(default_factory=set)
 
     def add_detections(self, detections: Any) -> None:
@@ -119,18 +120,18 @@ class Summary:
                         break
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "frame_count": self.frame_count,
-            "detection_count": self.detection_count,
-            "classes": sorted(self.classes),
-        }
+        counts = {"frame_count": self.frame_count, "detection_count": self.detection_count}
+        if self.frames_decoded is not None:
+            counts["frames_decoded"] = self.frames_decoded
+        return {**counts, "classes": sorted(self.classes)}
 
 
 def write_video_results(
     out: IO[str], header: dict[str, Any], result: Any, on_frame: Callable[[Mapping[str, Any]], None] | None = None
 ) -> Summary:
-    """``{...header, ...result keys, "frames": [...]}``; frames streamed last, one at a time (each also
-    handed to ``on_frame``)."""
+    """``{...header, ...result keys, "frames": [...], "frames_decoded": N}``; frames streamed one at a time
+    (each also handed to ``on_frame``), then how many there were: the plugin's ``total_frames`` comes from
+    the file's header, ``frames_decoded`` from what it really read."""
     body = _as_mapping(unwrap(result))
     frames: Iterable[Any] = body.pop("frames", None) or []
     summary = Summary()
@@ -147,7 +148,8 @@ def write_video_results(
             summary.add_detections(data.get("detections"))
             if on_frame is not None:
                 on_frame(data)
-    out.write("]}")
+    summary.frames_decoded = summary.frame_count
+    out.write(f'], "frames_decoded": {summary.frames_decoded}}}')
     total = document.get("total_frames")
     if isinstance(total, int) and total > summary.frame_count:
         summary.frame_count = total

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import PynamoDBException
 
 from forgesyte_core.compute.results import Summary, write_image_results, write_video_results
-from forgesyte_core.errors import ForgeSyteError, JobCancelled, NotFound, TransitionConflict
+from forgesyte_core.errors import ForgeSyteError, InvalidMedia, JobCancelled, NotFound, TransitionConflict
 from forgesyte_core.jobs.model import Backend, Job, JobStatus, JobType
 from forgesyte_core.jobs.store import JobStore, utcnow
 from forgesyte_core.observability import bind_job, logger, unbind_job
@@ -217,6 +217,12 @@ class JobRunner:
         with path.open("w") as out:
             if job.job_type == JobType.VIDEO:
                 summary = write_video_results(out, {**header, "status": "completed"}, result, on_frame)
+                if not summary.frames_decoded:
+                    listed = job.media.frames if job.media else None
+                    raise InvalidMedia(
+                        f"no frame of the video could be decoded (its sample tables list {listed}); "
+                        "the file may be damaged: re-encode it, e.g. `ffmpeg -i in.mp4 -c:v libx264 out.mp4`"
+                    )
             else:
                 summary = write_image_results(out, header, result)
         self.storage.upload_file(path, result_key(job.job_id), "application/json")

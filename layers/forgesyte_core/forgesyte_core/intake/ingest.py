@@ -32,7 +32,13 @@ log = logging.getLogger(__name__)
 def media_limits(settings: Settings, job_type: JobType) -> Limits:
     """The limits an upload for a ``job_type`` job must meet."""
     max_bytes = settings.max_upload_bytes if job_type == JobType.VIDEO else settings.max_image_bytes
-    return Limits(max_bytes, settings.max_video_seconds, settings.max_video_pixels, settings.max_image_pixels)
+    return Limits(
+        max_bytes,
+        settings.max_video_seconds,
+        settings.max_video_pixels,
+        settings.max_image_pixels,
+        settings.max_image_decoded_bytes,
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ class Limits:
     max_video_seconds: float
     max_video_pixels: int
     max_image_pixels: int
+    # pixels × channels × bytes a sample, as decoded: a 16-bit RGBA PNG is 8 bytes a pixel, 8× a grey one
+    max_image_decoded_bytes: int = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,13 @@ class MediaInfo:
     duration: float | None = None
     frames: int | None = None
     fragmented: bool = False  # fragmented MP4: frames may be estimated from the fragments read
+    channels: int | None = None  # images: colour channels as stored (grey 1, RGB 3, RGBA 4)
+    bit_depth: int | None = None  # images: bits a channel (8, 12 or 16)
+
+    @property
+    def decoded_bytes(self) -> int:
+        """What decoding the picture takes: pixels × channels × bytes a channel (RGB, 8 bits if unknown)."""
+        return self.width * self.height * (self.channels or 3) * -(-(self.bit_depth or 8) // 8)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from forgesyte_core.errors import InvalidMedia
+from forgesyte_core.media.consistency import Declared, check_against_samples
 from forgesyte_core.media.fragments import (
     MAX_MOOF_BYTES,
     TAIL_BYTES,
@@ -121,7 +122,13 @@ class _Track:
     coded_width: int = 0
     coded_height: int = 0
     frames: int = 0
+    ticks: int = 0  # the samples' durations summed ('stts'), in the track's timescale
     stsz_count: int = 0
+    tables: dict[str, memoryview] = field(default_factory=dict)  # stsz, stsc, stco/co64: slices of the moov
+
+    @property
+    def timed_seconds(self) -> float:
+        return self.ticks / self.timescale if self.timescale else 0.0
 
 
 @dataclass
@@ -195,7 +202,22 @@ def probe_iso_bmff(cache: RangeCache) -> MediaInfo:
         raise InvalidMedia("no 'moov' box: the recording was not finalised or the upload is incomplete")
     if walk is not None:
         return _fragmented_info(cache, movie, walk, brand, container)
-    return _media_info(movie, brand, container, size)
+    info = _media_info(movie, brand, container, size)
+    track = movie.video_track()
+    assert track is not None  # _media_info refused a file without one
+    return check_against_samples(info, _declared(movie, track), track.tables)
+
+
+def _declared(movie: _Movie, track: _Track) -> Declared:
+    movie_seconds = movie.duration / movie.timescale if movie.timescale else 0.0
+    track_seconds = track.duration / track.timescale if track.timescale and track.duration else movie_seconds
+    return Declared(
+        seconds=track_seconds,
+        movie_seconds=movie_seconds,
+        longest_track_seconds=max(t.timed_seconds for t in movie.tracks),
+        timed_frames=track.frames,
+        timed_seconds=track.timed_seconds,
+    )
 
 
 def _start_walk(movie: _Movie) -> Walk | None:
@@ -380,10 +402,15 @@ def _parse_stbl(data: memoryview, track: _Track, movie: _Movie) -> None:
             entries = struct.unpack(">I", body[4:8])[0]
             if 8 + entries * 8 > len(body):
                 raise InvalidMedia(f"malformed: 'stts' claims {entries} entries but holds fewer")
-            track.frames = sum(count for count, _ in struct.iter_unpack(">II", body[8 : 8 + entries * 8]))
+            for count, delta in struct.iter_unpack(">II", body[8 : 8 + entries * 8]):  # no list: 4 M entries fit
+                track.frames += count
+                track.ticks += count * delta
         elif box_type == "stsz":
             _need(body, 12, "stsz")
             track.stsz_count = struct.unpack(">I", body[8:12])[0]
+            track.tables[box_type] = body
+        elif box_type in {"stsc", "stco", "co64"}:
+            track.tables[box_type] = body
 
 
 def _time_fields(body: memoryview, name: str) -> tuple[int, int]:

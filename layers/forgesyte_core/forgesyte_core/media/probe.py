@@ -75,3 +75,10 @@ def _check_limits(info: MediaInfo, limits: Limits) -> None:
             )
     elif pixels > limits.max_image_pixels:
         raise InvalidMedia(f"the image is {info.width}x{info.height}; the limit is {limits.max_image_pixels} pixels")
+    elif info.decoded_bytes > limits.max_image_decoded_bytes:
+        raise InvalidMedia(
+            f"the image decodes to {info.decoded_bytes / 2**20:.0f} MiB ({info.width}x{info.height}, "
+            f"{info.channels} channels of {info.bit_depth} bits); the limit is "
+            f"{limits.max_image_decoded_bytes / 2**20:.0f} MiB for the runner's memory: scale it down or save it "
+            "with 8-bit colour"
+        )
