@@ -74,13 +74,13 @@ typecheck: $(STAMP)
 	$(BIN)/mypy layers/forgesyte_core/forgesyte_core src/forgesyte_dev functions plugins/tracking/forgesyte_tracking \
 		plugins/motion-tracker/forgesyte_motion plugins/yolo-tracker/forgesyte_yolo plugins/ocr/forgesyte_rapidocr
 
-# In parallel (pytest-xdist), a worker a core: four workers on two cores were 10 % faster here but
-# starved the race tests' threads. Each file runs on one worker (--dist loadfile), so a module's
-# stack, podman service or `sam build` is made once (xdist_group markers do nothing under pytest 9).
-# The 15 slowest tests are listed at the end.
+# In parallel (pytest-xdist), a worker a core. Each file runs on one worker (--dist loadfile), so a
+# module's stack, podman service or `sam build` is made once (xdist_group markers do nothing under
+# pytest 9); the files with the most slow tests go first (tests/conftest.py), so no long file starts
+# last. The 15 slowest tests are listed at the end.
 PYTEST_WORKERS ?= $(shell nproc)
 pytest: $(STAMP) web
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 # Set-up first: the three virtualenvs and the page's packages install side by side (pip and npm wait
 # on disk as much as on a core); then the checks, side by side; then pytest. --output-sync keeps each

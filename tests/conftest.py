@@ -22,6 +22,33 @@ for function_dir in sorted((ROOT / "functions").iterdir()):
         sys.path.insert(0, str(function_dir))
 
 
+# The longest files in make test's durations (2 workers), longest first.
+LONGEST_FILES = (
+    "tests/images/test_images.py",
+    "tests/images/test_sam_local.py",
+    "tests/images/test_dependencies.py",
+    "tests/e2e/test_local_stack.py",
+    "tests/plugins/test_motion_tracker.py",
+    "tests/e2e/test_cli_install.py",
+    "tests/e2e/test_worker_crash.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first, then the other files with slow tests: with `--no-loadscope-reorder`
+    xdist hands files out in this order, so the long ones start at once and the short ones fill in
+    around them, rather than one long file starting last and running alone."""
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        if path in LONGEST_FILES:
+            return LONGEST_FILES.index(path)
+        return len(LONGEST_FILES) if path in slow else len(LONGEST_FILES) + 1
+
+    items.sort(key=rank)
+
+
 def _reset() -> None:
     from forgesyte_core import clients, settings, wiring
     from forgesyte_core.plugins import catalog

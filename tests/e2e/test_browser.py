@@ -26,6 +26,8 @@ from tests.e2e.conftest import stack_config
 from tests.helpers import ROOT
 from tests.media_factory import ffmpeg
 
+pytestmark = pytest.mark.slow  # one of the files make test starts first
+
 WEB = ROOT / "web"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -10,11 +10,14 @@ import subprocess
 import sys
 
 import boto3
+import pytest
 
 from forgesyte_dev.local.outputs import FAKE_CREDENTIALS
 from forgesyte_dev.local.stack import LocalStack
 from forgesyte_dev.template import load_template
 from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow  # one of the files make test starts first
 
 
 def test_the_local_stack_reads_as_a_deployed_one(stack: LocalStack) -> None:

@@ -17,6 +17,8 @@ from forgesyte_dev.local.stack import LocalStack
 from forgesyte_dev.synthetic import crossing_scene
 from tests.e2e.conftest import stack_config
 
+pytestmark = pytest.mark.slow  # one of the files make test starts first
+
 TERMINAL = {"completed", "failed", "cancelled"}
 
 

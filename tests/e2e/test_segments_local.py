@@ -13,6 +13,8 @@ from forgesyte_dev.local.stack import LocalStack
 from tests.e2e.conftest import stack_config
 from tests.media_factory import write_mp4v
 
+pytestmark = pytest.mark.slow  # one of the files make test starts first
+
 SEGMENTING = {"SEGMENT_MIN_VIDEO_SECONDS": "4", "SEGMENT_SECONDS": "2"}
 
 

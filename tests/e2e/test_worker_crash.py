@@ -14,6 +14,8 @@ from forgesyte_dev.synthetic import crossing_scene
 from tests.e2e.conftest import stack_config
 from tests.e2e.test_local_stack import TERMINAL, client, wait_for
 
+pytestmark = pytest.mark.slow  # one of the files make test starts first
+
 
 @pytest.fixture
 def video(tmp_path: Path) -> Path:

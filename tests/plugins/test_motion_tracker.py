@@ -17,6 +17,8 @@ from forgesyte_motion.plugin import Plugin
 from forgesyte_tracking import ByteTracker, track_video
 from tests.media_factory import H264, ffmpeg, needs_ffmpeg
 
+pytestmark = pytest.mark.slow  # one of the files make test starts first
+
 # The demo's scene starts empty; make bench measures it against MOTA 0.90 / IDF1 0.85, and this
 # floor guards against regressions without re-running the benchmark.
 MOTA_FLOOR, IDF1_FLOOR = 0.85, 0.80
