@@ -182,11 +182,9 @@ def test_a_restart_retries_what_the_crash_interrupted_and_leaves_nothing_half_do
 ) -> None:
     from moto.server import ThreadedMotoServer
 
-    from forgesyte_dev.local.stack import _free_port
-
-    port = _free_port("127.0.0.1")
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # the OS picks the port
     moto.start()
+    _, port = moto.get_host_and_port()
     try:
         config = stack_config(tmp_path, combined_catalog, moto_url=f"http://127.0.0.1:{port}", runner_workers=1)
         first = LocalStack(config).start()

@@ -34,6 +34,8 @@ from forgesyte_dev.local.s3_events import with_sequencers
 from forgesyte_dev.local.workers import FunctionPool, QueuePoller
 from forgesyte_dev.template import load_template, provision
 
+MOTO_START_S = 30.0
+
 SCHEDULE_EVENT = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
 
 
@@ -311,9 +313,16 @@ class LocalStack:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3/SQS call otherwise
         host = self.config.moto_host or self.config.host
-        port = self.config.moto_port or _free_port(host)
-        self.moto = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        self.moto.start()
+        # Port 0: the OS picks a free one as the server binds (a port picked first could be taken by
+        # another process before the bind). moto's start() waits forever if the bind fails, so wait
+        # for it on a thread of our own, with a deadline.
+        self.moto = ThreadedMotoServer(ip_address=host, port=self.config.moto_port, verbose=False)
+        starting = threading.Thread(target=self.moto.start, daemon=True)
+        starting.start()
+        starting.join(timeout=MOTO_START_S)
+        if starting.is_alive():
+            raise RuntimeError(f"the moto server could not listen on {host}:{self.config.moto_port} (in use?)")
+        _, port = self.moto.get_host_and_port()
         return f"http://{host}:{port}"
 
     def _recover(self) -> None:
@@ -384,14 +393,6 @@ HOST_ONLY = ("WORK_DIR", "LOCAL_BATCH_COMMAND", "PLUGIN_CATALOG_PATH")
 
 def container_environment(env: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in env.items() if name not in HOST_ONLY}
-
-
-def _free_port(host: str) -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def _reset_layer() -> None:
