@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit = commands.add_parser("submit", help="submit a file, upload it, and (--wait) follow the job")
     submit.add_argument("file", type=Path, help="a video (MP4, MOV, 3GP) or image (PNG, JPEG, WebP)")
     submit.add_argument("--plugin", required=True, help="plugin id (see `forgesyte plugins --remote`)")
-    submit.add_argument("--tool", required=True, help="one of the plugin's tools")
+    submit.add_argument("--tool", help="one of the plugin's tools (default: its only one for this kind of file)")
     submit.add_argument(
         "--option",
         action="append",

@@ -43,7 +43,8 @@ def content_type_for(path: Path) -> str:
 class MultipartUpload:
     """A multipart/form-data body read lazily from disk, with a known length and a progress hook.
 
-    S3's POST needs Content-Length, so the body is not chunked; it is never held in memory.
+    S3's POST needs Content-Length, so the body is not chunked; it is never held in memory. Progress
+    counts the file's bytes, not the form around them (a 24-byte file is 24 bytes, not 1.5 kB).
     """
 
     def __init__(
@@ -60,6 +61,7 @@ class MultipartUpload:
         ).encode()
         self._parts: list[bytes | IO[bytes]] = [head, path.open("rb"), f"\r\n--{self.boundary}--\r\n".encode()]
         self._file_size = path.stat().st_size
+        self._head = len(head)
         self.length = len(head) + self._file_size + len(self._parts[2])  # type: ignore[arg-type]
         self._sent, self._progress = 0, progress
 
@@ -86,8 +88,11 @@ class MultipartUpload:
                 out += chunk
         if out:
             self._sent += len(out)
-            self._progress(self._sent, self.length)
+            self._progress(min(max(self._sent - self._head, 0), self._file_size), self._file_size)
         return out
+
+
+FULL_ID_LENGTH = 36  # a UUID
 
 
 @dataclass
@@ -173,6 +178,26 @@ class ApiClient:
     def job(self, job_id: str) -> dict[str, Any]:
         job: dict[str, Any] = self.request("GET", f"/v1/jobs/{job_id}")
         return job
+
+    def resolve_job_id(self, given: str) -> str:
+        """A job id, or a unique prefix of one of the caller's jobs (the short ids progress lines print)."""
+        if len(given) >= FULL_ID_LENGTH:
+            return given
+        matches: list[str] = []
+        params: dict[str, str] = {"limit": "100"}
+        while True:
+            page = self.request("GET", "/v1/jobs", params=params)
+            matches += [job["job_id"] for job in page.get("jobs", []) if job["job_id"].startswith(given)]
+            if not page.get("next_cursor") or len(matches) > 1:
+                break
+            params["cursor"] = page["next_cursor"]
+        if not matches:
+            raise ApiError(404, f"no job of yours has an id starting {given!r} (see `forgesyte jobs`)")
+        if len(matches) > 1:
+            raise ApiError(
+                409, f"{given!r} starts more than one job id ({', '.join(matches[:3])}, ...): give more of it"
+            )
+        return matches[0]
 
     def wait(
         self, job_id: str, on_update: Callable[[dict[str, Any]], None], interval: float = 0.25, timeout: float = 3600

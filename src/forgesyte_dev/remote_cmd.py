@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
+from urllib.parse import urlparse
 
-from forgesyte_dev.client import ApiClient, ApiError
+from forgesyte_dev.client import ApiClient, ApiError, content_type_for
 from forgesyte_dev.progress import JobProgress, progress
 from forgesyte_dev.tables import record, table
 
@@ -38,6 +39,7 @@ JOB_FIELDS = [
     "created_at",
     "updated_at",
     "result_url",
+    "artifact_urls",
 ]
 
 
@@ -61,15 +63,15 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
 
 def run(client: ApiClient, args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "submit":
-        return submit(client, args.file, args.plugin, args.tool, parse_options(args.option), args, out)
+        tool = args.tool or tool_for(client, args.plugin, args.file)
+        return submit(client, args.file, args.plugin, tool, parse_options(args.option), args, out)
     if args.command == "jobs":
         query = {"limit": str(args.limit), **({"status": args.status} if args.status else {})}
         listing = client.request("GET", "/v1/jobs", params=query)
         return show(listing, args.json, out, lambda: table(listing["jobs"], JOB_COLUMNS))
     if args.command in ("job", "cancel"):
-        method, path = (
-            ("GET", f"/v1/jobs/{args.job_id}") if args.command == "job" else ("POST", f"/v1/jobs/{args.job_id}/cancel")
-        )
+        job_id = client.resolve_job_id(args.job_id)
+        method, path = ("GET", f"/v1/jobs/{job_id}") if args.command == "job" else ("POST", f"/v1/jobs/{job_id}/cancel")
         found = client.request(method, path)
         return show(found, args.json, out, lambda: record(found, JOB_FIELDS))
     catalog = client.request("GET", "/v1/plugins")
@@ -80,16 +82,35 @@ PLUGIN_COLUMNS = [("id", "plugin"), ("version", "version"), ("tools", "tools"), 
 
 
 def plugin_rows(catalog: dict[str, Any]) -> list[dict[str, Any]]:
-    """The API's listing: each plugin's tools, and those the image cannot run as built (with why)."""
+    """The API's listing: each plugin's tools, and those the image cannot run as built (with why, once
+    for the tools that share a reason)."""
     return [
         {
             "id": plugin["id"],
             "version": plugin.get("version"),
             "tools": plugin.get("tools", []),
-            "unavailable": "; ".join(f"{tool}: {why}" for tool, why in (plugin.get("unavailable_tools") or {}).items()),
+            "unavailable": unavailable_reasons(plugin.get("unavailable_tools") or {}),
         }
         for plugin in catalog.get("plugins", [])
     ]
+
+
+def unavailable_reasons(unavailable: dict[str, str]) -> str:
+    tools_by_reason: dict[str, list[str]] = {}
+    for tool, why in unavailable.items():
+        tools_by_reason.setdefault(why, []).append(tool)
+    return "; ".join(f"{', '.join(tools)}: {why}" for why, tools in tools_by_reason.items())
+
+
+def tool_for(client: ApiClient, plugin_id: str, path: Path) -> str:
+    """The plugin's one tool for this kind of file, when ``--tool`` is left out."""
+    manifest = client.request("GET", f"/v1/plugins/{plugin_id}/manifest")
+    kind = "image" if content_type_for(path).startswith("image/") else "video"
+    tools = [t["id"] for t in manifest.get("tools", []) if kind in (t.get("input_types") or [kind])]
+    if len(tools) == 1:
+        return str(tools[0])
+    listed = ", ".join(tools) or "none"
+    raise ApiError(0, f"{plugin_id} has {len(tools)} tools for a {kind} ({listed}): name one with --tool")
 
 
 def show(data: Any, as_json: bool, out: TextIO, render: Any) -> int:
@@ -127,8 +148,20 @@ def submit(
         return 1
     target = args.out or path.with_name(f"{path.stem}.{job['job_id'][:8]}.results.json")
     target.write_text(json.dumps(client.results(job)))
+    saved = {"results": str(target), **save_artifacts(client, job, target)}
     if args.json:
-        out.write(json.dumps({"job_id": job["job_id"], "summary": job["summary"], "results": str(target)}) + "\n")
+        out.write(json.dumps({"job_id": job["job_id"], "summary": job["summary"], **saved}) + "\n")
     else:
-        out.write(record({**job, "results": str(target)}, ["job_id", "status", "summary", "results"]))
+        out.write(record({**job, **saved}, ["job_id", "status", "summary", *saved]))
     return 0
+
+
+def save_artifacts(client: ApiClient, job: dict[str, Any], results: Path) -> dict[str, str]:
+    """The job's rendered outputs (``options.render``: annotated video, contact sheet) beside the results."""
+    saved = {}
+    stem = results.name.removesuffix(".results.json")
+    for name, url in (job.get("artifact_urls") or {}).items():
+        file = results.with_name(f"{stem}.{name}{PurePosixPath(urlparse(url).path).suffix}")
+        file.write_bytes(client.download(url))
+        saved[name] = str(file)
+    return saved
