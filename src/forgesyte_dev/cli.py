@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="only jobs in this status",
     )
     jobs.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    jobs.add_argument(
+        "--drops",
+        action="store_true",
+        help="the local stack's S3-drop jobs instead (they belong to no API key; `forgesyte job` finds them too)",
+    )
     _remote(jobs)
     job = commands.add_parser("job", help="show one job: status, progress, error, media, results link")
     job.add_argument("job_id")

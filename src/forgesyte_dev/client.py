@@ -95,6 +95,24 @@ class MultipartUpload:
 FULL_ID_LENGTH = 36  # a UUID
 
 
+def local_stack_state(state_file: Path | None = None) -> dict[str, Any]:
+    """What the local stack `forgesyte dev` runs for this project wrote about itself (stack.json)."""
+    from forgesyte_dev.project import NoProject, state_dir
+
+    try:
+        state_file = state_file or state_dir() / "stack.json"
+    except NoProject as exc:
+        raise ApiError(0, f"{exc}; or name a deployed API with --api or $FORGESYTE_API_URL") from None
+    if not state_file.is_file():
+        raise ApiError(
+            0,
+            "no local stack is running: start one with `forgesyte dev` in another terminal, "
+            "or name a deployed API with --api and --api-key ($FORGESYTE_API_URL, $FORGESYTE_API_KEY)",
+        )
+    state: dict[str, Any] = json.loads(state_file.read_text())
+    return state
+
+
 @dataclass
 class ApiClient:
     base_url: str
@@ -104,19 +122,7 @@ class ApiClient:
     @classmethod
     def from_stack(cls, state_file: Path | None = None) -> ApiClient:
         """The local stack `forgesyte dev` is running for this project."""
-        from forgesyte_dev.project import NoProject, state_dir
-
-        try:
-            state_file = state_file or state_dir() / "stack.json"
-        except NoProject as exc:
-            raise ApiError(0, f"{exc}; or name a deployed API with --api or $FORGESYTE_API_URL") from None
-        if not state_file.is_file():
-            raise ApiError(
-                0,
-                "no local stack is running: start one with `forgesyte dev` in another terminal, "
-                "or name a deployed API with --api and --api-key ($FORGESYTE_API_URL, $FORGESYTE_API_KEY)",
-            )
-        state = json.loads(state_file.read_text())
+        state = local_stack_state(state_file)
         return cls(state["api_url"], state["api_key"])
 
     def request(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:

@@ -10,7 +10,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 from urllib.parse import urlparse
 
-from forgesyte_dev.client import ApiClient, ApiError, content_type_for
+from forgesyte_dev.client import ApiClient, ApiError, content_type_for, local_stack_state
+from forgesyte_dev.local_drops import list_drop_jobs, view_drop_job
 from forgesyte_dev.progress import JobProgress, progress
 from forgesyte_dev.tables import record, table
 
@@ -66,13 +67,27 @@ def run(client: ApiClient, args: argparse.Namespace, out: TextIO) -> int:
         tool = args.tool or tool_for(client, args.plugin, args.file)
         return submit(client, args.file, args.plugin, tool, parse_options(args.option), args, out)
     if args.command == "jobs":
-        query = {"limit": str(args.limit), **({"status": args.status} if args.status else {})}
-        listing = client.request("GET", "/v1/jobs", params=query)
+        if args.drops:
+            if args.api:
+                raise ApiError(
+                    0, "--drops reads the local stack's table; a deployed stack's drops are on its event bus"
+                )
+            listing = list_drop_jobs(local_stack_state(), args.status, args.limit)
+        else:
+            query = {"limit": str(args.limit), **({"status": args.status} if args.status else {})}
+            listing = client.request("GET", "/v1/jobs", params=query)
         return show(listing, args.json, out, lambda: table(listing["jobs"], JOB_COLUMNS))
     if args.command in ("job", "cancel"):
-        job_id = client.resolve_job_id(args.job_id)
-        method, path = ("GET", f"/v1/jobs/{job_id}") if args.command == "job" else ("POST", f"/v1/jobs/{job_id}/cancel")
-        found = client.request(method, path)
+        try:
+            job_id = client.resolve_job_id(args.job_id)
+            method, path = (
+                ("GET", f"/v1/jobs/{job_id}") if args.command == "job" else ("POST", f"/v1/jobs/{job_id}/cancel")
+            )
+            found = client.request(method, path)
+        except ApiError as exc:
+            if exc.status != 404 or args.api or args.command != "job":
+                raise
+            found = view_drop_job(local_stack_state(), args.job_id)  # the local operator sees drop jobs too
         return show(found, args.json, out, lambda: record(found, JOB_FIELDS))
     catalog = client.request("GET", "/v1/plugins")
     return show(catalog, args.json, out, lambda: table(plugin_rows(catalog), PLUGIN_COLUMNS))
