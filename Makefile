@@ -13,8 +13,11 @@ PLOTS_VENV := .venv-plots
 MATPLOTLIB_VERSION := 3.11.2
 STAMP := $(VENV)/.installed
 # uv installs into each virtualenv (10 s where pip took 100 s for the project's); pip stays in them.
-# --compile-bytecode as pip does: with PYTHONDONTWRITEBYTECODE set, every process would compile anew.
 UV_VERSION := 0.13.9
+# Python caches what it compiles: where the environment says not to (as on these machines), each of
+# the tests' many processes (API and runner workers, the CLI, containers' helpers) compiled its
+# imports anew. Compiling on first import is cheaper than compiling every installed module up front.
+unexport PYTHONDONTWRITEBYTECODE
 
 CONSTRAINTS := requirements/constraints.txt
 # Debian packages: ffmpeg makes the H.264/HEVC test files; podman, buildah, runc and mmdebstrap build
@@ -31,7 +34,7 @@ WEB_SOURCES := $(wildcard web/src/*.ts) web/index.html web/style.css web/build.m
 $(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml $(CONSTRAINTS)
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c $(CONSTRAINTS) -e layers/forgesyte_core -e ".[test]" \
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c $(CONSTRAINTS) -e layers/forgesyte_core -e ".[test]" \
 		-e tests/fixtures/test_plugins -e plugins/tracking -e plugins/motion-tracker -e "plugins/yolo-tracker[cpu]" \
 		-e "plugins/ocr[cpu]"
 	@missing=""; for c in $(APT_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
@@ -118,13 +121,13 @@ image-gpu: $(STAMP)
 $(SAM_VENV)/.installed:
 	@test -d $(SAM_VENV) || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
-	$(SAM_VENV)/bin/uv pip install --quiet --compile-bytecode --python $(SAM_VENV)/bin/python aws-sam-cli==$(SAM_CLI_VERSION)
+	$(SAM_VENV)/bin/uv pip install --quiet --python $(SAM_VENV)/bin/python aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
 $(CHECKOV_VENV)/.installed:
 	@test -d $(CHECKOV_VENV) || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
-	$(CHECKOV_VENV)/bin/uv pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python checkov==$(CHECKOV_VERSION)
+	$(CHECKOV_VENV)/bin/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python checkov==$(CHECKOV_VERSION)
 	touch $@
 
 # The real SAM translator, offline, in its own virtualenv (aws-sam-cli pins old boto3/click), the pinned
