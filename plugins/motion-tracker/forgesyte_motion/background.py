@@ -35,6 +35,7 @@ NOISE_SIGMAS = 5.0  # a pixel is foreground this many noise deviations away from
 LIGHT_STRIDE = 4  # the light fit reads every 4th pixel each way: ample, and cheap
 CHROMA_CENTRE = 128.0  # YCrCb's grey: chroma is the distance from it
 ONES = np.ones((1, 3), np.float32)
+CHROMA_FIT_EVERY = 5
 
 
 class Background:
@@ -64,6 +65,7 @@ class Background:
         self.learning_rate, self.foreground_rate = learning_rate, foreground_rate
         self.scene_change = scene_change
         self.scene_changed = False
+        self._judged, self._chroma = 0, 1.0  # frames judged; chroma's light gain, fitted every few
         self._still: NDArray[np.bool_] = np.ones(self._luma(self.model)[::LIGHT_STRIDE, ::LIGHT_STRIDE].shape, bool)
 
     def foreground(self, frame: Pixels) -> Mask:
@@ -93,11 +95,10 @@ class Background:
     def _match_light(self, pixels: Pixels) -> Pixels:
         """The frame mapped onto the model's exposure: luma ≈ gain·model + offset, chroma (centred on
         ``CHROMA_CENTRE``) ≈ gain·model, each fitted on background pixels."""
-        sampled = pixels[::LIGHT_STRIDE, ::LIGHT_STRIDE][self._still]
-        if len(sampled) < 64:
+        frame_luma = self._luma(pixels)[::LIGHT_STRIDE, ::LIGHT_STRIDE][self._still]
+        if len(frame_luma) < 64:
             return pixels
-        model = self.model[::LIGHT_STRIDE, ::LIGHT_STRIDE][self._still]
-        frame_luma, model_luma = (sampled, model) if pixels.ndim == 2 else (sampled[:, 0], model[:, 0])
+        model_luma = self._luma(self.model)[::LIGHT_STRIDE, ::LIGHT_STRIDE][self._still]
         gain, offset = _fit(model_luma, frame_luma)
         residual = np.abs(frame_luma - (gain * model_luma + offset))
         keep = residual < 2 * self.threshold  # refit without whatever moved since the last frame
@@ -108,7 +109,13 @@ class Background:
             gain, offset = 1.0, 0.0
         if pixels.ndim == 2:
             return np.asarray(cv2.addWeighted(pixels, 1.0 / gain, pixels, 0.0, -offset / gain), np.float32)
-        chroma = _chroma_gain(model[keep, 1:] - CHROMA_CENTRE, sampled[keep, 1:] - CHROMA_CENTRE)
+        if self._judged % CHROMA_FIT_EVERY == 0:  # light changes over seconds: a fit every few frames
+            still = self._still.copy()
+            still[still] = keep  # and unmoved by the luma fit's measure too
+            sampled = pixels[::LIGHT_STRIDE, ::LIGHT_STRIDE, 1:][still] - CHROMA_CENTRE
+            self._chroma = _chroma_gain(self.model[::LIGHT_STRIDE, ::LIGHT_STRIDE, 1:][still] - CHROMA_CENTRE, sampled)
+        self._judged += 1
+        chroma = self._chroma
         # luma' = (luma - offset) / gain; chroma' = (chroma - centre) / k + centre: one affine map
         affine = np.array(
             [
