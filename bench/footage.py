@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.section import write_section
 from forgesyte_dev.motscore import score
 from forgesyte_dev.synthetic import COLOUR_SCENES, crossing_scene
 
-RESULTS = Path(__file__).with_name("results.json")
 RUNS = 5
 BUSY = {
     "testsrc2": "testsrc2=size=320x240:rate=5",
@@ -141,12 +141,7 @@ def run() -> dict[str, Any]:
 
 
 def main() -> int:
-    section = run()
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["footage"] = section
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(section, indent=2))
-    return 0 if section["target_met"] else 1
+    return write_section("footage", run())
 
 
 if __name__ == "__main__":

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from bench import aws_model, segment_workers
+from bench.section import write_section
 from forgesyte_dev.motscore import score
 from forgesyte_dev.segmented import run_segmented
 from forgesyte_dev.synthetic import START_SCENES, GroundTruth, crossing_scene, looped_scene
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).with_name("results.json")
 SHARED_MODELS = ROOT.parent / "shared" / "models"
 YOLO_MODEL = SHARED_MODELS / "yolov8n-random-320.onnx"
 
@@ -233,12 +233,7 @@ def run() -> dict[str, Any]:
 
 
 def main() -> int:
-    section = run()
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["segments"] = section
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(section, indent=2))
-    return 0 if section["target_met"] else 1
+    return write_section("segments", run())
 
 
 if __name__ == "__main__":
