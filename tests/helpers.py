@@ -115,3 +115,16 @@ def upload(created: dict[str, Any], data: bytes, content_type: str | None = None
     response = requests.post(form["url"], data=fields, files={"file": ("upload", data)}, timeout=30)
     response.raise_for_status()
     return response
+
+
+def traced_peak(action: Any) -> tuple[Any, int]:
+    """``action()``'s result and the most memory Python allocated while it ran (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = action()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak

@@ -15,6 +15,7 @@ import pytest
 from forgesyte_core.errors import InvalidMedia
 from forgesyte_core.media import BytesSource, Limits, probe_media
 from forgesyte_core.media.info import MediaInfo
+from tests.helpers import traced_peak
 from tests.media_factory import write_mp4v
 
 LIMITS = Limits(max_bytes=2**31, max_video_seconds=3600, max_video_pixels=3840 * 2160, max_image_pixels=50_000_000)
@@ -102,8 +103,6 @@ def test_chunks_holding_fewer_samples_than_stsz_sizes_are_refused(clip: bytes) -
 
 def test_the_sample_table_is_read_without_a_list_per_sample(tmp_path: Path) -> None:
     """An hour at 30 fps: 108,000 sizes in stsz. The check walks the chunks, not a list of samples."""
-    import tracemalloc
-
     from forgesyte_dev.mp4_tools import box, ftyp
 
     frames, per_chunk = 108_000, 30
@@ -137,12 +136,7 @@ def test_the_sample_table_is_read_without_a_list_per_sample(tmp_path: Path) -> N
         "moov", box("mvhd", full(struct.pack(">IIII", 0, 0, 30, frames)) + b"\0" * 80) + box("trak", tkhd + mdia)
     )
     data = header + mdat + moov
-    tracemalloc.start()
-    try:
-        info = probe(data)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    info, peak = traced_peak(lambda: probe(data))
     assert info.frames == frames
     assert info.duration == pytest.approx(3600)
     assert peak < 3 * len(moov), f"{peak / 2**20:.1f} MiB for a {len(moov) / 2**20:.1f} MiB moov"

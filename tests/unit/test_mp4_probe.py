@@ -10,6 +10,7 @@ import pytest
 from forgesyte_core.errors import InvalidMedia
 from forgesyte_core.media import BytesSource, FileSource, Limits, probe_media
 from forgesyte_dev.mp4_tools import box, ftyp, pad_mp4, top_level_boxes
+from tests.helpers import traced_peak
 from tests.media_factory import MediaFiles, needs_ffmpeg
 
 LIMITS = Limits(
@@ -288,17 +289,10 @@ def test_a_moov_over_the_budget_is_refused_without_reading_it() -> None:
 
 def test_a_moov_at_the_budget_is_parsed_in_place() -> None:
     """The hostile upload was a 63 MiB moov of 7.9 M stts entries that peaked at 579 MiB in ingest."""
-    import tracemalloc
-
     from forgesyte_core.media.mp4 import MAX_MOOV_BYTES
 
     data = ftyp() + _moov_of_size(MAX_MOOV_BYTES - 64)
-    tracemalloc.start()
-    try:
-        info = probe_bytes(data)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    info, peak = traced_peak(lambda: probe_bytes(data))
     assert info.kind == "video"  # type: ignore[attr-defined]
     # One copy of the moov (the ranged read) and no more: its boxes are memoryview slices.
     assert peak < 1.25 * MAX_MOOV_BYTES, f"{peak / 2**20:.0f} MiB"
