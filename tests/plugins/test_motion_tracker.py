@@ -11,7 +11,7 @@ import pytest
 
 from forgesyte_dev.motscore import score
 from forgesyte_dev.synthetic import COLOUR_SCENES, START_SCENES, crossing_scene, still_start_scene
-from forgesyte_motion.background import Background, noise_sigma
+from forgesyte_motion.background import Background, Planes, noise_sigma
 from forgesyte_motion.detector import MotionDetector, MotionOptions
 from forgesyte_motion.plugin import Plugin
 from forgesyte_tracking import ByteTracker, track_video
@@ -128,51 +128,58 @@ def test_objects_standing_still_at_the_start_leave_no_ghost_behind(tmp_path: Pat
 def test_the_background_follows_the_light_and_measures_the_noise() -> None:
     rng = np.random.default_rng(3)
     scene = rng.uniform(40, 200, (90, 160)).astype(np.float32)
-    frames = [scene + rng.normal(0, 2.0, scene.shape).astype(np.float32) for _ in range(10)]
+    frames = [Planes(scene + rng.normal(0, 2.0, scene.shape).astype(np.float32)) for _ in range(10)]
     (sigma,) = noise_sigma(frames)
     assert 1.6 <= sigma <= 2.4
     background = Background(frames, [sigma], (6.0,), learning_rate=0.02, foreground_rate=0)
-    dimmed = 0.7 * frames[0] + 15  # the exposure changes: nothing moved
-    assert background.foreground(dimmed).mean() < 0.01 * 255
+    dimmed = 0.7 * frames[0].luma + 15  # the exposure changes: nothing moved
+    assert background.foreground(Planes(dimmed)).mean() < 0.01 * 255
     moved = dimmed.copy()
     moved[30:50, 60:90] = 0.7 * 250 + 15  # now something is there
-    mask = background.foreground(moved)
+    mask = background.foreground(Planes(moved))
     assert mask[30:50, 60:90].mean() > 0.9 * 255
     assert mask.mean() < 0.05 * 255
 
 
 def test_colour_is_seen_where_brightness_matches_and_exposure_changes_are_not() -> None:
-    """Luma plus chroma (centred on 0): a patch as bright as the ground but of another hue is foreground;
-    the whole frame brightening by a gain and an offset is not."""
+    """Luma plus chroma at half the size each way (Cr above Cb, centred on 128): a patch as bright as
+    the ground but of another hue is foreground; the whole frame brightening by a gain and an offset
+    (chroma scaling by a gain about grey) is not."""
     rng = np.random.default_rng(5)
-    ground = np.dstack([rng.uniform(90, 130, (90, 160)), np.full((90, 160), -20.0), np.full((90, 160), 15.0)])
-    frames = [(ground + rng.normal(0, 1.5, ground.shape)).astype(np.float32) for _ in range(10)]
+    luma = rng.uniform(90, 130, (90, 160))
+    chroma = np.vstack([np.full((45, 80), 108.0), np.full((45, 80), 143.0)])  # a green ground
+    frames = [
+        Planes(*(np.asarray(p + rng.normal(0, 1.5, p.shape), np.float32) for p in (luma, chroma))) for _ in range(10)
+    ]
     noise = noise_sigma(frames)
-    assert len(noise) == 3
+    assert len(noise) == 2
     assert all(1.2 <= n <= 1.8 for n in noise), noise
     background = Background(frames, noise, (12.0, 10.0), learning_rate=0.02, foreground_rate=0)
-    brighter = frames[0] * np.float32(1.2) + np.array([10.0, 0.0, 0.0], np.float32)  # exposure up
-    assert background.foreground(brighter.astype(np.float32)).mean() < 0.01 * 255
-    coloured = frames[1].copy()
-    coloured[30:50, 60:90, 1:] = (40.0, -30.0)  # same luma, red instead of green
-    mask = background.foreground(coloured)
-    assert mask[30:50, 60:90].mean() > 0.9 * 255
-    assert mask.mean() < 0.05 * 255
+    brighter = Planes(frames[0].luma * np.float32(1.2) + 10, (frames[0].chroma - 128) * np.float32(1.2) + 128)
+    assert background.foreground(brighter).mean() < 0.01 * 255
+    coloured = frames[1].chroma.copy()
+    coloured[15:25, 30:45] = 168.0  # same luma, red instead of green: Cr up
+    coloured[45 + 15 : 45 + 25, 0:15] = 98.0  # elsewhere, Cb down
+    mask = background.foreground(Planes(frames[1].luma, coloured))
+    assert mask.shape == (90, 160)
+    assert mask[30:50, 60:90].mean() > 0.9 * 255  # either chroma channel counts
+    assert mask[30:50, 0:30].mean() > 0.9 * 255
+    assert mask.mean() < 0.1 * 255
 
 
 def test_a_frame_that_changes_everywhere_is_a_new_scene_not_foreground() -> None:
     rng = np.random.default_rng(9)
-    frames = [rng.uniform(40, 200, (90, 160)).astype(np.float32)] * 5
+    frames = [Planes(rng.uniform(40, 200, (90, 160)).astype(np.float32))] * 5
     background = Background(frames, [1.0], (12.0,), learning_rate=0.02, foreground_rate=0, scene_change=0.6)
     assert background.foreground(frames[0]).max() == 0
     assert not background.scene_changed
     cut = rng.uniform(40, 200, (90, 160)).astype(np.float32)  # another scene: a cut, or the camera turned
-    assert background.foreground(cut).max() == 0  # not thousands of blobs
+    assert background.foreground(Planes(cut)).max() == 0  # not thousands of blobs
     assert background.scene_changed
-    background.restart(cut)
+    background.restart(Planes(cut))
     moved = cut.copy()
     moved[10:30, 10:40] = 255.0
-    assert background.foreground(moved)[10:30, 10:40].mean() > 0.9 * 255  # the new scene is the model now
+    assert background.foreground(Planes(moved))[10:30, 10:40].mean() > 0.9 * 255  # the new scene is the model now
     assert not background.scene_changed
 
 

@@ -3,7 +3,7 @@
 Working at ``work_width`` pixels keeps the cost per frame far below decoding; boxes are scaled back
 to the frame's pixels. Frames are compared in luma and chroma (``colour``), so an object as bright as
 the ground but of another colour is seen. The first ``background_seconds`` of small frames are held
-(about 50 MB at 30 fps in colour) so the background can be the median of samples across them before
+(about 26 MB at 30 fps in colour) so the background can be the median of samples across them before
 the first frame is judged (see :mod:`forgesyte_motion.background`).
 
 Whatever the footage, the work per frame is bounded: blobs under ``min_area`` are dropped, only the
@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from forgesyte_motion.background import Background, Pixels, noise_sigma
+from forgesyte_motion.background import Background, Held, Planes, noise_sigma
 from forgesyte_tracking import Detections
 
 Boxes = NDArray[np.float64]
@@ -83,14 +83,14 @@ class MotionDetector:
         self.options = options
         self.expected = expected or (lambda: np.zeros((0, 4)))
         self.kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-        self.scale = 1.0
+        self.scale = np.ones(4)  # small frame's pixels per frame pixel: x, y, x, y
         self.scene_changes = 0
 
     def stream(self, frames: Iterable[NDArray[np.uint8]], fps: float) -> Iterator[Detections]:
         """Detections for each frame, in order. Reads ahead over the opening span to learn it, and again
         from a frame where a scene that had held for a span changed (a cut): that frame is judged by the
         new model. A scene that changes again sooner (the camera moving) is followed frame to frame."""
-        upcoming: Iterator[NDArray[np.uint8]] = (self._small(frame) for frame in frames)
+        upcoming: Iterator[Held] = (self._small(frame) for frame in frames)
         span = max(1, round(self.options.background_seconds * fps))
         while head := list(itertools.islice(upcoming, span)):
             self.background = self._learn(head)
@@ -106,7 +106,7 @@ class MotionDetector:
                     self.background.restart(pixels)
                 yield self._detect(mask)
 
-    def _learn(self, head: list[NDArray[np.uint8]]) -> Background:
+    def _learn(self, head: list[Held]) -> Background:
         step = max(1, len(head) // max(1, self.options.background_samples))
         return Background(
             head[::step],
@@ -117,18 +117,26 @@ class MotionDetector:
             self.options.scene_change,
         )
 
-    def _small(self, frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        """The frame at ``work_width``: grey, or YCrCb in colour (kept as bytes while held)."""
-        self.scale = min(1.0, self.options.work_width / frame.shape[1])
+    def _small(self, frame: NDArray[np.uint8]) -> Held:
+        """The frame at ``work_width`` as bytes: luma, and in colour chroma at half that size (Cr over Cb)."""
+        height, width = frame.shape[:2]
+        scale = min(1.0, self.options.work_width / width)
+        size = (max(2, 2 * round(width * scale / 2)), max(2, 2 * round(height * scale / 2)))  # even: chroma halves
+        self.scale = np.array([size[0] / width, size[1] / height] * 2)
         small: NDArray[Any] = frame
-        if self.scale < 1:
-            small = cv2.resize(frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
-        code = cv2.COLOR_BGR2YCrCb if self.options.colour else cv2.COLOR_BGR2GRAY
-        return np.asarray(cv2.cvtColor(small, code), dtype=np.uint8)
+        if size != (width, height):
+            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        luma = np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), np.uint8)
+        if not self.options.colour:
+            return luma, None
+        half = cv2.resize(small, (size[0] // 2, size[1] // 2), interpolation=cv2.INTER_AREA)
+        _, cr, cb = cv2.split(cv2.cvtColor(half, cv2.COLOR_BGR2YCrCb))
+        return luma, np.vstack((cr, cb))
 
     @staticmethod
-    def _pixels(small: NDArray[np.uint8]) -> Pixels:
-        return small.astype(np.float32)
+    def _pixels(small: Held) -> Planes:
+        luma, chroma = small
+        return Planes(luma.astype(np.float32), None if chroma is None else chroma.astype(np.float32))
 
     def _detect(self, foreground: NDArray[np.uint8]) -> Detections:
         opened = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, self.kernel)
