@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         "localhost/forgesyte-runner:batch-cpu)",
     )
     dev.add_argument(
+        "--lambda-image",
+        metavar="IMAGE",
+        help="run the runner function in this container image with podman, through the Lambda Runtime API "
+        "as Lambda would (make images builds localhost/forgesyte-runner:lambda)",
+    )
+    dev.add_argument(
         "--sam-local",
         action="store_true",
         help="also serve `sam local invoke`/`start-api` on podman: Docker API socket, moto on the container bridge",
@@ -201,6 +207,7 @@ def _local(args: argparse.Namespace) -> int:
             args.sam_local,
             args.expose_api_key,
             args.api_workers,
+            args.lambda_image,
         )
     except ModuleNotFoundError as exc:
         print(
@@ -248,6 +255,14 @@ def _events(args: argparse.Namespace) -> int:
 
 
 def _catalog(args: argparse.Namespace) -> int:
+    from forgesyte_core.plugins.catalog import IMAGE_CATALOG
+
+    if IMAGE_CATALOG.is_file():
+        print(
+            f"note: the API lists {IMAGE_CATALOG.name} (exported from an image), not the shipped catalog; "
+            "`python -m forgesyte_dev.images catalog --remove` goes back",
+            file=sys.stderr,
+        )
     built = catalog_build.build_from_installed()
     if args.check:
         stale = catalog_build.packaged() != built

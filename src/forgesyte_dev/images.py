@@ -149,11 +149,26 @@ CATALOG_IN_IMAGE = "/opt/forgesyte/plugin_catalog.json"
 
 
 def write_catalog(tag: str = LAMBDA.tag) -> Path:
-    from forgesyte_core.plugins.catalog import PACKAGED_CATALOG
+    """The image's catalog into the layer package: the shipped image's replaces the tracked catalog
+    (``make catalog``); any other image's goes beside it, untracked, and the API lists it instead."""
+    from forgesyte_core.plugins.catalog import IMAGE_CATALOG, PACKAGED_CATALOG
 
     catalog = json.loads(read_file(tag, CATALOG_IN_IMAGE))
-    PACKAGED_CATALOG.write_text(json.dumps(catalog, indent=2, sort_keys=True) + "\n")
-    return PACKAGED_CATALOG
+    target = PACKAGED_CATALOG
+    if tag != LAMBDA.tag:
+        target, catalog["image"] = IMAGE_CATALOG, tag
+    target.write_text(json.dumps(catalog, indent=2, sort_keys=True) + "\n")
+    return target
+
+
+def remove_image_catalog() -> Path | None:
+    """Back to the shipped catalog: the exported image catalog removed, if there was one."""
+    from forgesyte_core.plugins.catalog import IMAGE_CATALOG
+
+    if not IMAGE_CATALOG.is_file():
+        return None
+    IMAGE_CATALOG.unlink()
+    return IMAGE_CATALOG
 
 
 def push(repository: str, tag_prefix: str, engine: str) -> None:
@@ -179,7 +194,15 @@ def main(argv: list[str] | None = None) -> int:
         "--if-possible", action="store_true", help="where podman cannot run, say why and exit 0 (the tests skip)"
     )
     catalog = commands.add_parser("catalog", help="write the Lambda image's plugin catalog into the layer package")
-    catalog.add_argument("--image", default=LAMBDA.tag, help="the runner image to read it from")
+    catalog.add_argument(
+        "--image",
+        default=LAMBDA.tag,
+        help=f"the runner image to read it from (default {LAMBDA.tag}, the shipped catalog; another image's is "
+        "written untracked beside it, and the API lists it instead)",
+    )
+    catalog.add_argument(
+        "--remove", action="store_true", help="remove an image's exported catalog: back to the shipped one"
+    )
     pushed = commands.add_parser("push", help="build the Batch images with Docker and push them to ECR")
     pushed.add_argument("repository", help="the ECR repository URI (the stack's BatchImageRepositoryUri output)")
     pushed.add_argument("--tag", default="v1", help="tag prefix: pushes TAG-cpu and TAG-gpu (tags are immutable)")
@@ -193,8 +216,13 @@ def main(argv: list[str] | None = None) -> int:
         report = build_all(args.gpu)
         if args.report:
             args.report.write_text(json.dumps(report, indent=2) + "\n")
+    elif args.command == "catalog" and args.remove:
+        removed = remove_image_catalog()
+        print(f"removed {removed}" if removed else "no image catalog to remove", file=sys.stderr)
     elif args.command == "catalog":
-        print(f"wrote {write_catalog(args.image)}", file=sys.stderr)
+        path = write_catalog(args.image)
+        instead = "" if path.name == "plugin_catalog.json" else ": the API lists it instead of the shipped catalog"
+        print(f"wrote {path}{instead}", file=sys.stderr)
     else:
         push(args.repository, args.tag, args.engine)
     return 0

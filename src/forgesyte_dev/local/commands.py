@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
+from pathlib import Path
 
 
 def dev(
@@ -16,6 +18,7 @@ def dev(
     sam_local: bool = False,
     expose_api_key: bool = False,
     api_workers: int = 4,
+    lambda_image: str | None = None,
 ) -> int:
     from forgesyte_core.observability import logger
     from forgesyte_dev.local import sam_local as sam
@@ -25,6 +28,9 @@ def dev(
     containers = sam.prepare() if sam_local else None
 
     project = project_dir()
+    extra_env = {"POWERTOOLS_LOG_LEVEL": "INFO"}
+    if lambda_image:  # the API lists what the image runs, as after exporting its catalog for a deploy
+        extra_env["PLUGIN_CATALOG_PATH"] = str(image_catalog(lambda_image, project / ".local-stack"))
     config = StackConfig(
         state_dir=project / ".local-stack",
         web_root=project / "web" / "dist",
@@ -36,8 +42,9 @@ def dev(
         runner_workers=workers,
         api_workers=api_workers,
         batch_image=batch_image,
+        lambda_image=lambda_image,
         expose_api_key=expose_api_key,
-        extra_env={"POWERTOOLS_LOG_LEVEL": "INFO"},
+        extra_env=extra_env,
     )
     if containers is not None:  # moto on the podman bridge, env.json pointing there
         config.moto_host = config.container_host = containers.gateway
@@ -57,3 +64,14 @@ def dev(
         if containers is not None:
             containers.close()
     return 0
+
+
+def image_catalog(image: str, state_dir: Path) -> Path:
+    """The runner image's own plugin catalog, copied out of it into the stack's state folder."""
+    from forgesyte_dev.images import CATALOG_IN_IMAGE, read_file
+
+    catalog = json.loads(read_file(image, CATALOG_IN_IMAGE))
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "lambda-image-catalog.json"
+    path.write_text(json.dumps(catalog, indent=2, sort_keys=True) + "\n")
+    return path

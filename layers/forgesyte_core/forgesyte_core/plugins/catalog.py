@@ -1,8 +1,10 @@
 """The plugin catalog: what the API knows about plugins without importing any plugin code.
 
 It is a JSON file the runner image generates from the plugins installed in it
-(``forgesyte_core.plugins.catalog_export``; ``make catalog`` copies it into this package); tests fail when
-it no longer matches the image or the installed plugins.
+(``forgesyte_core.plugins.catalog_export``; ``make catalog`` copies the shipped image's into this
+package, and tests fail when it no longer matches the image or the installed plugins). The catalog of
+an image with plugins added (``python -m forgesyte_dev.images catalog --image TAG``) goes beside it as
+``plugin_catalog.image.json``, untracked, and the API lists that one while it is there.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from forgesyte_core.errors import BadRequest, NotFound
 
 PACKAGED_CATALOG = Path(__file__).parent.parent / "plugin_catalog.json"
+IMAGE_CATALOG = PACKAGED_CATALOG.with_name("plugin_catalog.image.json")  # an added-plugins image's; untracked
 IMAGE_INPUTS = frozenset({"image_bytes", "image"})
 
 
@@ -98,5 +101,6 @@ def _load(path: str) -> PluginCatalog:
 
 
 def load_catalog(path: str = "") -> PluginCatalog:
-    """The catalog at ``path`` (settings), else the one packaged with the layer; cached per path."""
-    return _load(path or str(PACKAGED_CATALOG))
+    """The catalog at ``path`` (settings), else the deployed image's if exported into the layer, else the
+    shipped one; cached per path."""
+    return _load(path or str(IMAGE_CATALOG if IMAGE_CATALOG.is_file() else PACKAGED_CATALOG))
