@@ -79,7 +79,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/forgesyte_core/forgesyte_core src/forgesyte_dev functions plugins/tracking/forgesyte_tracking \
-		plugins/motion-tracker/forgesyte_motion plugins/yolo-tracker/forgesyte_yolo plugins/ocr/forgesyte_rapidocr
+		plugins/motion-tracker/forgesyte_motion_tracker plugins/yolo-tracker/forgesyte_yolo plugins/ocr/forgesyte_rapidocr
 
 # In parallel (pytest-xdist), a worker a core. Each file runs on one worker (--dist loadfile), so a
 # module's stack, podman service or `sam build` is made once (xdist_group markers do nothing under

@@ -10,7 +10,7 @@ from typing import Any
 
 VIDEO_SECONDS, FPS = 3600.0, 30.0
 SEGMENT_COUNTS = (10, 60, 600)
-LEAD_FRAMES = {"motion-tracker": 30 + 30 + 16, "yolo-tracker": 30 + 16}  # overlap + pre-roll + seek back-off
+LEAD_FRAMES = {"motion-tracker": 30 + 30 + 16, "yolo-onnx": 30 + 16}  # overlap + pre-roll + seek back-off
 
 # AWS's documented limits (Lambda developer guide, "Configuring scaling behavior for SQS event source
 # mappings" and "Lambda quotas", read 2026-12): an SQS event source starts 5 concurrent invocations
@@ -34,7 +34,7 @@ PRICES = {
     "rekognition_video_minute": 0.10,
 }
 LAMBDA_MB = 1769  # the memory at which Lambda gives one full vCPU: what one worker process here measures
-# yolo-tracker on a GPU: not measured in this session (no device lent); issue 16 reports 117 fps on an H200.
+# yolo-onnx on a GPU: not measured in this session (no device lent); issue 16 reports 117 fps on an H200.
 GPU_YOLO_FPS = 117.0
 
 
@@ -79,7 +79,7 @@ def cost_per_minute(plugin: str, measured: dict[str, Any]) -> dict[str, Any]:
         "batch_cpu_c7i_large_on_demand": round(batch_cpu, 6),
         "batch_cpu_c7i_large_spot": round(batch_cpu * (1 - PRICES["spot_discount"]), 6),
     }
-    if plugin == "yolo-tracker":
+    if plugin == "yolo-onnx":
         gpu = frames / GPU_YOLO_FPS * PRICES["g5_xlarge_hour"] / 3600
         paths["batch_gpu_g5_xlarge_on_demand"] = round(gpu, 6)
         paths["batch_gpu_g5_xlarge_spot"] = round(gpu * (1 - PRICES["spot_discount"]), 6)
@@ -108,8 +108,8 @@ def run(measured: dict[str, dict[str, Any]]) -> dict[str, Any]:
     at_60 = {
         p: next(r for r in rows if r["segments"] == 60 and r["concurrency"] == 60) for p, rows in predictions.items()
     }
-    goals = {"motion-tracker": 60.0, "yolo-tracker": 180.0}
-    cost_goals = {"motion-tracker": 0.001, "yolo-tracker": 0.01}
+    goals = {"motion-tracker": 60.0, "yolo-onnx": 180.0}
+    cost_goals = {"motion-tracker": 0.001, "yolo-onnx": 0.01}
     met = all(at_60[p]["wall_s"] <= goals[p] for p in at_60) and all(
         costs[p][f"lambda_{LAMBDA_MB}mb"] <= cost_goals[p] for p in costs
     )
@@ -126,14 +126,14 @@ def run(measured: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "lambda_limit_s": LAMBDA_LIMIT_S,
             },
             "predictions": predictions,
-            "goal": "at 60 segments on Lambda: motion-tracker <= 60 s, yolo-tracker <= 180 s",
+            "goal": "at 60 segments on Lambda: motion-tracker <= 60 s, yolo-onnx <= 180 s",
         },
         "cost_per_video_minute": {
             "what": "USD per minute of 30 fps video, from the measured throughput here (one worker = one Lambda vCPU;"
             " two workers = a 2-vCPU instance); GPU from issue 16's H200 figure, not measured here",
             "prices": PRICES,
             "paths": costs,
-            "goal": "yolo-tracker <= $0.01, motion-tracker <= $0.001 (Lambda)",
+            "goal": "yolo-onnx <= $0.01, motion-tracker <= $0.001 (Lambda)",
         },
         "target_met": met,
     }

@@ -37,7 +37,7 @@ LENGTHS_S = (60, 310, 620)
 # Peak RSS from VmHWM in a fresh interpreter: one clip's run alone.
 CHILD = """
 import json, sys, time
-from forgesyte_motion.plugin import Plugin
+from forgesyte_motion_tracker.plugin import Plugin
 started = time.perf_counter()
 result = Plugin().run_tool("video_track", {"video_path": sys.argv[1], "options": {}})
 frames = objects = 0
@@ -51,7 +51,7 @@ print(json.dumps({"frames": frames, "tracked_objects_per_frame": round(objects /
 
 
 def tracked(video: Path, colour: bool) -> list[dict[str, Any]]:
-    from forgesyte_motion.plugin import Plugin
+    from forgesyte_motion_tracker.plugin import Plugin
 
     return list(Plugin().run_tool("video_track", {"video_path": str(video), "options": {"colour": colour}})["frames"])
 

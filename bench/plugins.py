@@ -20,7 +20,7 @@ RUNS = 5
 
 
 def tracking_quality(video: Path, truth: Any) -> dict[str, Any]:
-    from forgesyte_motion.plugin import Plugin
+    from forgesyte_motion_tracker.plugin import Plugin
 
     frames = list(Plugin().run_tool("video_track", {"video_path": str(video), "options": {}})["frames"])
     metrics = score(truth, frames)
@@ -62,7 +62,7 @@ def start_scenes_quality(tmp: Path) -> dict[str, Any]:
 
 
 def tracking_scores(video: Path, truth: Any) -> dict[str, float]:
-    from forgesyte_motion.plugin import Plugin
+    from forgesyte_motion_tracker.plugin import Plugin
 
     return score(truth, Plugin().run_tool("video_track", {"video_path": str(video), "options": {}})["frames"])
 
@@ -76,7 +76,7 @@ def decode_fps(video: Path) -> float:
 
 
 def motion_fps(video: Path) -> float:
-    from forgesyte_motion.plugin import Plugin
+    from forgesyte_motion_tracker.plugin import Plugin
 
     started = time.perf_counter()
     count = sum(1 for _ in Plugin().run_tool("video_track", {"video_path": str(video), "options": {}})["frames"])

@@ -29,7 +29,7 @@ _WORKER: dict[str, RunTool] = {}
 def plugin_runner(plugin: str) -> RunTool:
     """The plugin's video_track, its model loaded now."""
     if plugin == "motion-tracker":
-        from forgesyte_motion.plugin import Plugin as Motion
+        from forgesyte_motion_tracker.plugin import Plugin as Motion
 
         motion = Motion()
         return lambda args: dict(motion.run_tool("video_track", {**args, "options": {}}))

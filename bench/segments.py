@@ -40,7 +40,7 @@ SCENES: dict[str, tuple[Callable[..., Any], float]] = {
 
 
 def tool(plugin: str) -> dict[str, Any]:
-    module = {"motion-tracker": "forgesyte_motion", "yolo-tracker": "forgesyte_yolo"}[plugin]
+    module = {"motion-tracker": "forgesyte_motion_tracker", "yolo-onnx": "forgesyte_yolo"}[plugin]
     package = __import__(module)
     manifest = json.loads(Path(package.__file__).with_name("manifest.json").read_text())
     entry: dict[str, Any] = next(t for t in manifest["tools"] if t["id"] == "video_track")
@@ -51,7 +51,7 @@ def tool(plugin: str) -> dict[str, Any]:
 
 
 def oracle_tracker(truth: GroundTruth, seed: int = 5) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """yolo-tracker's tracker (ByteTrack at its defaults) on detections made from the ground truth:
+    """yolo-onnx's tracker (ByteTrack at its defaults) on detections made from the ground truth:
     boxes jittered ±2 px, 5 % missed, a stray low-score box in one frame of ten. The shipped YOLO
     exports have random weights and detect nothing, so this is how its tracking is scored."""
     from forgesyte_tracking import ByteTracker, track_video
@@ -87,7 +87,7 @@ def oracle_tracker(truth: GroundTruth, seed: int = 5) -> Callable[[dict[str, Any
 
 
 def motion_tracker(args: dict[str, Any]) -> dict[str, Any]:
-    from forgesyte_motion.plugin import Plugin
+    from forgesyte_motion_tracker.plugin import Plugin
 
     result: dict[str, Any] = Plugin().run_tool("video_track", {**args, "options": {}})
     return result
@@ -102,7 +102,7 @@ def quality(tmp: Path) -> dict[str, Any]:
     scenes: dict[str, Any] = {}
     trackers = {
         "motion-tracker": lambda truth: motion_tracker,
-        "yolo-tracker (its ByteTrack, oracle detections)": oracle_tracker,
+        "yolo-onnx (its ByteTrack, oracle detections)": oracle_tracker,
     }
     for name, (make, period) in SCENES.items():
         video = tmp / f"long-{name}.mp4"
@@ -110,7 +110,7 @@ def quality(tmp: Path) -> dict[str, Any]:
         scenes[name] = {}
         for label, factory in trackers.items():
             run_tool = factory(truth)
-            entry = tool("motion-tracker" if label == "motion-tracker" else "yolo-tracker")
+            entry = tool("motion-tracker" if label == "motion-tracker" else "yolo-onnx")
             whole = score(truth, run_tool({"video_path": str(video)})["frames"])
             split = run_segmented(video, entry, run_tool, QUALITY_SEGMENT_SECONDS)
             metrics = score(truth, split.frames)
@@ -162,7 +162,7 @@ def speed(tmp: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for plugin, seconds, segment_seconds in (
         ("motion-tracker", SPEED_SECONDS, SPEED_SEGMENT_SECONDS),
-        ("yolo-tracker", YOLO_SPEED_SECONDS, YOLO_SEGMENT_SECONDS),
+        ("yolo-onnx", YOLO_SPEED_SECONDS, YOLO_SEGMENT_SECONDS),
     ):
         video = tmp / f"speed-{plugin}.mp4"
         looped_scene(crossing_scene, seconds, 10.0).write(video)
@@ -173,7 +173,7 @@ def speed(tmp: Path) -> dict[str, Any]:
         two = segment_workers.segmented(plugin, video, tool(plugin), segment_seconds, 2)
         results[plugin] = {
             "video": f"{seconds:.0f} s, 640x360, 30 fps (the crossing scene looped), {segment_seconds:.0f} s segments"
-            + (", yolov8n-random-320 on the CPU" if plugin == "yolo-tracker" else ""),
+            + (", yolov8n-random-320 on the CPU" if plugin == "yolo-onnx" else ""),
             "frames": frames,
             "unsplit_wall_s": round(whole, 2),
             "unsplit_fps": round(frames / whole, 1),
@@ -193,7 +193,7 @@ def speed(tmp: Path) -> dict[str, Any]:
         " (each segment: sparse input, plugin; stitched in order as segments arrive); plugins loaded first",
         "plugins": results,
         "cpu_count": os.cpu_count(),
-        "target": ">= 1.7x with 2 workers over one runner's core (yolo-tracker's unsplit run already uses"
+        "target": ">= 1.7x with 2 workers over one runner's core (yolo-onnx's unsplit run already uses"
         " every core for inference, so its speed-up over the whole machine is also reported)",
         "target_met": met,
     }
@@ -206,7 +206,7 @@ def cold_start(plugin: str) -> float:
     code = (
         "import time; t = time.perf_counter(); "
         + (
-            "from forgesyte_motion.plugin import Plugin; Plugin()"
+            "from forgesyte_motion_tracker.plugin import Plugin; Plugin()"
             if plugin == "motion-tracker"
             else f"from forgesyte_yolo.plugin import Plugin; Plugin().model({{'model': '{YOLO_MODEL}'}})"
         )

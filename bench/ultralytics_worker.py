@@ -1,6 +1,6 @@
 """Runs inside .venv-ultralytics (never the project's environment): exports a dynamic YOLOv8n with
 Ultralytics' own random initialisation, and times Ultralytics' ``track`` on request, so `make bench`
-can interleave it with yolo-tracker. Protocol: one JSON request per stdin line, one JSON answer per
+can interleave it with yolo-onnx. Protocol: one JSON request per stdin line, one JSON answer per
 stdout line.
 """
 
@@ -39,7 +39,7 @@ def track(model_path: str, video: str, frames: int, imgsz: int | None) -> dict[s
     model = YOLO(model_path, task="detect")
     kwargs = {"imgsz": imgsz} if imgsz else {}
     stream = model.track(source=video, stream=True, verbose=False, device="cpu", tracker="bytetrack.yaml", **kwargs)
-    first = next(stream)  # warm-up, as yolo-tracker's timing skips its first frame too
+    first = next(stream)  # warm-up, as yolo-onnx's timing skips its first frame too
     shape = list(first.orig_shape)
     started, count, boxes = time.perf_counter(), 0, 0
     for result in stream:

@@ -1,4 +1,4 @@
-"""yolo-tracker against Ultralytics' own ``track`` on the same ONNX files, same video, same CPU,
+"""yolo-onnx against Ultralytics' own ``track`` on the same ONNX files, same video, same CPU,
 interleaved; and the work outside inference per frame with the model replaced by a stand-in.
 
 Ultralytics (and the PyTorch it needs) lives in its own cached virtualenv, .venv-ultralytics, made
@@ -166,13 +166,13 @@ def run() -> dict[str, Any]:
                 dynamic,
                 video,
                 "a dynamic export (Ultralytics' yolov8n.yaml, random weights, biased like ../shared/models'), "
-                "each with its default settings: yolo-tracker letterboxes 16:9 to 384x640",
+                "each with its default settings: yolo-onnx letterboxes 16:9 to 384x640",
             )
             rect_vs_square = side_by_side(
                 ultra,
                 dynamic,
                 video,
-                "what each gives by default for 16:9 video: yolo-tracker on a dynamic export (384x640) against "
+                "what each gives by default for 16:9 video: yolo-onnx on a dynamic export (384x640) against "
                 "Ultralytics on the static 640x640 export `yolo export format=onnx` makes",
                 SHARED_MODELS / "yolov8n-biased-640.onnx",
             )

@@ -74,7 +74,7 @@ def test_an_image_is_read_by_ocr(deployed: Deployed, tmp_path: Path) -> None:
     image = tmp_path / "line.png"
     text, _, picture = next(rendered_lines())
     cv2.imwrite(str(image), picture)
-    done = wait(deployed, submit_and_upload(deployed, image, "ocr", "analyze"))
+    done = wait(deployed, submit_and_upload(deployed, image, "rapidocr", "analyze"))
     assert done["status"] == "completed", done
     assert deployed.api.results(done)["results"]["text"].split() == text.split()
 

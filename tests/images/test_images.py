@@ -77,7 +77,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("tag", [images.LAMBDA.tag, images.BATCH_CPU.tag])
 def test_every_plugin_loads_in_the_image(built: dict[str, float], tag: str) -> None:
     report = in_image(tag, PLUGIN_CHECK)
-    assert report["plugins"] == {"motion-tracker": "loaded", "ocr": "loaded", "yolo-tracker": "loaded"}
+    assert report["plugins"] == {"motion-tracker": "loaded", "rapidocr": "loaded", "yolo-onnx": "loaded"}
     assert "CPUExecutionProvider" in report["providers"]
 
 
@@ -85,7 +85,7 @@ def test_every_plugin_loads_in_the_image(built: dict[str, float], tag: str) -> N
 def test_the_catalog_made_in_the_image_is_the_one_the_api_ships(built: dict[str, float]) -> None:
     made = json.loads(images.read_file(images.LAMBDA.tag, images.CATALOG_IN_IMAGE))
     assert made == json.loads(PACKAGED_CATALOG.read_text()), "run `make catalog`"
-    yolo = {tool["id"]: tool for tool in next(p for p in made["plugins"] if p["id"] == "yolo-tracker")["tools"]}
+    yolo = {tool["id"]: tool for tool in next(p for p in made["plugins"] if p["id"] == "yolo-onnx")["tools"]}
     assert yolo["detect"]["available"] is False
     assert yolo["detect"]["unless_options"] == ["model"]
 
@@ -106,7 +106,7 @@ def test_lambda_image_completes_a_job_through_the_runtime_api(
         text, _, picture = next(rendered_lines())
         image = tmp_path / "line.png"
         cv2.imwrite(str(image), picture)
-        read = submit_and_wait(stack, image, "ocr", "analyze")
+        read = submit_and_wait(stack, image, "rapidocr", "analyze")
         assert read["status"] == "completed", read
         assert result_of(stack, read)["results"]["text"] == text
     finally:
@@ -210,7 +210,7 @@ def test_gpu_image_offers_cuda_and_falls_back_to_cpu_without_a_gpu(tmp_path: Pat
         capture=True,
     )
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["plugins"] == {"motion-tracker": "loaded", "ocr": "loaded", "yolo-tracker": "loaded"}
+    assert report["plugins"] == {"motion-tracker": "loaded", "rapidocr": "loaded", "yolo-onnx": "loaded"}
     assert "CUDAExecutionProvider" in report["providers"]
     assert report["distributions"] == ["onnxruntime-gpu"]  # never beside the CPU build
     assert report["session"] == "CPUExecutionProvider"  # no GPU on this machine
@@ -224,7 +224,7 @@ from forgesyte_yolo.plugin import Plugin
 image = cv2.imencode(".png", np.zeros((64, 64, 3), np.uint8))[1].tobytes()
 result = Plugin().run_tool("detect", {"image_bytes": image, "options": {}})
 catalog = json.load(open(os.environ["PLUGIN_CATALOG_PATH"]))
-yolo = next(p for p in catalog["plugins"] if p["id"] == "yolo-tracker")
+yolo = next(p for p in catalog["plugins"] if p["id"] == "yolo-onnx")
 print(json.dumps({"classes": [d["class"] for d in result["detections"]],
                   "available": {t["id"]: t["available"] for t in yolo["tools"]}}))
 """

@@ -150,7 +150,7 @@ def test_sam_local_start_api_serves_the_api_function(containers: sam_local.SamLo
                 assert time.monotonic() < deadline, "sam local start-api did not listen"
                 time.sleep(0.5)
         assert response.status_code == 200, response.text
-        assert {p["id"] for p in response.json()["plugins"]} == {"motion-tracker", "ocr", "yolo-tracker"}
+        assert {p["id"] for p in response.json()["plugins"]} == {"motion-tracker", "rapidocr", "yolo-onnx"}
     finally:
         server.terminate()
         server.wait(timeout=30)

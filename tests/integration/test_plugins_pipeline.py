@@ -46,7 +46,7 @@ def test_motion_tracker_end_to_end(aws: Aws, shipped_catalog: None, tmp_path: Pa
 def test_ocr_image_job_end_to_end(aws: Aws, shipped_catalog: None) -> None:
     text, _, image = next(rendered_lines())
     data = cv2.imencode(".png", image)[1].tobytes()
-    created = submit("image", "ocr", "analyze", data, "image/png")
+    created = submit("image", "rapidocr", "analyze", data, "image/png")
     upload(created, data)
     ingest(aws)
     run_work(aws)
@@ -63,7 +63,7 @@ def test_yolo_detect_with_a_model_named_in_options(
     _reset()
     model = write_tiny_yolo(tmp_path / "tiny.onnx", [candidate(32, 32, 20, 10, 0, 0.9, 1)], {0: "widget"})
     data = cv2.imencode(".jpg", next(rendered_lines())[2])[1].tobytes()
-    created = submit("image", "yolo-tracker", "detect", data, "image/jpeg", {"model": str(model)})
+    created = submit("image", "yolo-onnx", "detect", data, "image/jpeg", {"model": str(model)})
     upload(created, data)
     ingest(aws)
     run_work(aws)
@@ -75,12 +75,12 @@ def test_yolo_detect_with_a_model_named_in_options(
 def test_yolo_without_a_model_is_refused_at_submit_with_what_to_configure(aws: Aws, shipped_catalog: None) -> None:
     """The image bakes no model: the catalog says so, and submit refuses (422) instead of failing later."""
     _, plugins, _ = call_api("GET", "/v1/plugins")
-    yolo = next(p for p in plugins["plugins"] if p["id"] == "yolo-tracker")
+    yolo = next(p for p in plugins["plugins"] if p["id"] == "yolo-onnx")
     assert set(yolo["unavailable_tools"]) == {"detect", "video_track"}
     status, body, _ = call_api(
         "POST",
         "/v1/image/submit",
-        {"plugin_id": "yolo-tracker", "tool": "detect", "content_type": "image/png", "content_length": 10},
+        {"plugin_id": "yolo-onnx", "tool": "detect", "content_type": "image/png", "content_length": 10},
     )
     assert status == 422
     assert "cannot run as deployed: no YOLO model configured: pass options.model" in body["detail"]

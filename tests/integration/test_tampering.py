@@ -67,7 +67,7 @@ def test_a_replacement_during_the_probe_is_caught_by_the_ranged_reads(aws: Aws, 
 def yolo_catalog(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import _reset
 
-    monkeypatch.delenv("PLUGIN_CATALOG_PATH")  # the shipped plugins' catalog: yolo-tracker's file_options
+    monkeypatch.delenv("PLUGIN_CATALOG_PATH")  # the shipped plugins' catalog: yolo-onnx's file_options
     _reset()
 
 
@@ -89,7 +89,7 @@ def test_a_model_outside_the_allowed_locations_is_refused_at_submit(
 ) -> None:
     from tests.helpers import call_api
 
-    body = {"plugin_id": "yolo-tracker", "tool": "detect", "content_type": "image/png", "content_length": 10}
+    body = {"plugin_id": "yolo-onnx", "tool": "detect", "content_type": "image/png", "content_length": 10}
     status, payload, _ = call_api("POST", "/v1/image/submit", {**body, "options": {"model": model}})
     assert status == 422, payload
     assert "options.model must be a file under the allowed model locations" in payload["detail"]
@@ -104,9 +104,7 @@ def test_the_runner_refuses_a_model_outside_the_allowed_locations_too(
     from forgesyte_core.jobs.model import JobStatus
 
     data = media.image("png").read_bytes()
-    created = submit(
-        "image", "yolo-tracker", "detect", data, "image/png", {"model": f"s3://{aws.bucket}/models/m.onnx"}
-    )
+    created = submit("image", "yolo-onnx", "detect", data, "image/png", {"model": f"s3://{aws.bucket}/models/m.onnx"})
     store = wiring.job_store()
     store._item_cls(created["job_id"]).update(actions=[store._item_cls.options.set({"model": "/etc/hostname"})])
     upload(created, data)

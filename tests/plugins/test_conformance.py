@@ -101,7 +101,7 @@ def test_the_suite_covers_every_shipped_plugin() -> None:
 
     installed = {ep.name for ep in installed_entry_points()}
     assert packaged_ids() <= installed
-    assert {"motion-tracker", "yolo-tracker", "ocr"} <= packaged_ids()
+    assert {"motion-tracker", "yolo-onnx", "rapidocr"} <= packaged_ids()
 
 
 def test_samples_are_real_media(samples: dict[str, Any]) -> None:

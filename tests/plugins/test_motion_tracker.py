@@ -11,9 +11,9 @@ import pytest
 
 from forgesyte_dev.motscore import score
 from forgesyte_dev.synthetic import COLOUR_SCENES, START_SCENES, crossing_scene, still_start_scene
-from forgesyte_motion.background import Background, Planes, noise_sigma
-from forgesyte_motion.detector import MotionDetector, MotionOptions
-from forgesyte_motion.plugin import Plugin
+from forgesyte_motion_tracker.background import Background, Planes, noise_sigma
+from forgesyte_motion_tracker.detector import MotionDetector, MotionOptions
+from forgesyte_motion_tracker.plugin import Plugin
 from forgesyte_tracking import ByteTracker, track_video
 from tests.media_factory import H264, ffmpeg, needs_ffmpeg
 
@@ -251,6 +251,6 @@ def test_a_segmented_run_keeps_the_unsplit_runs_tracking_quality(tmp_path: Path)
 
 
 def _manifest_path() -> Path:
-    import forgesyte_motion
+    import forgesyte_motion_tracker
 
-    return Path(forgesyte_motion.__file__).with_name("manifest.json")
+    return Path(forgesyte_motion_tracker.__file__).with_name("manifest.json")

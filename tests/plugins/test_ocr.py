@@ -1,4 +1,4 @@
-"""ocr: character accuracy on 20 rendered lines, reading order, and images only."""
+"""rapidocr: character accuracy on 20 rendered lines, reading order, and images only."""
 
 from __future__ import annotations
 

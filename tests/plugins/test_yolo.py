@@ -1,4 +1,4 @@
-"""yolo-tracker: letterboxing, decoding, class-aware NMS and the mapping back to image pixels."""
+"""yolo-onnx: letterboxing, decoding, class-aware NMS and the mapping back to image pixels."""
 
 from __future__ import annotations
 

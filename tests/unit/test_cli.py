@@ -114,7 +114,7 @@ def test_tables_and_records() -> None:
 def test_users_never_see_the_test_fixture_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FORGESYTE_TEST_PLUGINS")
     ids = {row["id"] for row in describe(PluginRegistry())}
-    assert ids == {"motion-tracker", "ocr", "yolo-tracker"}
+    assert ids == {"motion-tracker", "rapidocr", "yolo-onnx"}
     monkeypatch.setenv("FORGESYTE_TEST_PLUGINS", "1")
     assert {"frame-counter", "broken"} <= {row["id"] for row in describe(PluginRegistry())}
 

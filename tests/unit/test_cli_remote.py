@@ -36,7 +36,7 @@ class FakeApi(ApiClient):
             return {"jobs": page, "next_cursor": str(start + 2) if start + 2 < len(IDS) else None}
         if path == "/v1/plugins/motion-tracker/manifest":
             return {"tools": [{"id": "video_track", "input_types": ["video"]}]}
-        if path == "/v1/plugins/yolo-tracker/manifest":
+        if path == "/v1/plugins/yolo-onnx/manifest":
             return {
                 "tools": [{"id": "detect", "input_types": ["image"]}, {"id": "video_track", "input_types": ["video"]}]
             }
@@ -66,8 +66,8 @@ def test_the_only_tool_for_the_file_is_the_default(tmp_path: Path) -> None:
     api = FakeApi()
     video, image = tmp_path / "clip.mp4", tmp_path / "photo.png"
     assert tool_for(api, "motion-tracker", video) == "video_track"
-    assert tool_for(api, "yolo-tracker", image) == "detect"  # one tool takes images
-    assert tool_for(api, "yolo-tracker", video) == "video_track"
+    assert tool_for(api, "yolo-onnx", image) == "detect"  # one tool takes images
+    assert tool_for(api, "yolo-onnx", video) == "video_track"
     with pytest.raises(ApiError, match=r"two-video-tools has 2 tools for a video \(a, b\): name one with --tool"):
         tool_for(api, "two-video-tools", video)
 

@@ -145,10 +145,10 @@ def test_video_results_without_frames_and_from_a_pydantic_model() -> None:
 def test_image_results_follow_forgesyte_shape() -> None:
     out = io.StringIO()
     summary = write_image_results(
-        out, {"plugin_id": "ocr", "tool": "analyze"}, {"detections": [{"label": "cat"}, {"label": "dog"}]}
+        out, {"plugin_id": "rapidocr", "tool": "analyze"}, {"detections": [{"label": "cat"}, {"label": "dog"}]}
     )
     assert json.loads(out.getvalue()) == {
-        "plugin_id": "ocr",
+        "plugin_id": "rapidocr",
         "tool": "analyze",
         "results": {"detections": [{"label": "cat"}, {"label": "dog"}]},
     }

@@ -116,7 +116,7 @@ async function uploadProgress(page) {
 // 4. OCR on an image: the text blocks outlined over it and listed.
 {
   const { context, page } = await openPage();
-  await choose(page, IMAGE, "ocr", "analyze");
+  await choose(page, IMAGE, "rapidocr", "analyze");
   await page.click("#submit");
   await waitForJob(page, "completed");
   await page.waitForFunction(() => Number(document.querySelector("#overlay")?.dataset.boxes ?? 0) > 0, null, { timeout: 30_000 });

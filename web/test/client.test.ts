@@ -106,7 +106,7 @@ describe("ForgeSyteClient", () => {
   it("polls with backoff and stops on every terminal status, cancelled included", async () => {
     const server = new FakeServer();
     const api = client(server);
-    const { job_id } = await api.analyzeImage(new File([new Uint8Array(3)], "a.png", { type: "image/png" }), "ocr");
+    const { job_id } = await api.analyzeImage(new File([new Uint8Array(3)], "a.png", { type: "image/png" }), "rapidocr");
     vi.useFakeTimers();
     try {
       server.statuses = ["queued", "running", "running", "cancelled"];

@@ -26,7 +26,7 @@ TOOLS = ("analyze", "default")
 
 
 class Plugin:
-    name = "ocr"
+    name = "rapidocr"
 
     def __init__(self) -> None:
         self.tools: dict[str, dict[str, Any]] = {
@@ -50,7 +50,7 @@ class Plugin:
 
     def run_tool(self, tool_name: str, args: dict[str, Any]) -> Any:
         if tool_name not in TOOLS:
-            raise ValueError(f"Unknown tool: {tool_name} (the ocr plugin reads images; tools: {', '.join(TOOLS)})")
+            raise ValueError(f"Unknown tool: {tool_name} (the rapidocr plugin reads images; tools: {', '.join(TOOLS)})")
         if "image_bytes" not in args:
             raise ValueError("the ocr plugin needs image_bytes")
         return self.analyze(args["image_bytes"], args.get("options") or {})

@@ -1,1 +1,1 @@
-"""The yolo-tracker plugin: YOLO (v8/v11 export format) ONNX detection, tracked with ByteTrack."""
+"""The yolo-onnx plugin: YOLO (v8/v11 export format) ONNX detection, tracked with ByteTrack."""

@@ -16,7 +16,7 @@ from forgesyte_yolo.source import HOW_TO, default_model_configured, local_model_
 
 
 class Plugin:
-    name = "yolo-tracker"
+    name = "yolo-onnx"
 
     def __init__(self) -> None:
         self.tools: dict[str, dict[str, Any]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from forgesyte_motion.detector import MotionDetector, MotionOptions
+from forgesyte_motion_tracker.detector import MotionDetector, MotionOptions
 from forgesyte_tracking import ByteTracker, track_video
 
 CLASS_NAMES = ["motion"]

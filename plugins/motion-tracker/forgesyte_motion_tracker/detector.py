@@ -4,7 +4,7 @@ Working at ``work_width`` pixels keeps the cost per frame far below decoding; bo
 to the frame's pixels. Frames are compared in luma and chroma (``colour``), so an object as bright as
 the ground but of another colour is seen. The first ``background_seconds`` of small frames are held
 (about 26 MB at 30 fps in colour) so the background can be the median of samples across them before
-the first frame is judged (see :mod:`forgesyte_motion.background`).
+the first frame is judged (see :mod:`forgesyte_motion_tracker.background`).
 
 Whatever the footage, the work per frame is bounded: blobs under ``min_area`` are dropped, only the
 ``max_detections`` largest are kept, and a frame that mostly changed at once re-learns the background
@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from forgesyte_motion.background import Background, Held, Planes, noise_sigma
+from forgesyte_motion_tracker.background import Background, Held, Planes, noise_sigma
 from forgesyte_tracking import Detections
 
 Boxes = NDArray[np.float64]
