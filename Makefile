@@ -110,7 +110,7 @@ images-if-possible: $(STAMP)
 
 # Each image run as AWS runs it, against the local stack: Lambda through the Runtime API, Batch with
 # the job definition's command, a third-party plugin added to the image.
-image-test: images
+image-test: images $(SAM_VENV)/.installed
 	$(BIN)/pytest tests/images
 
 # The Batch GPU image (onnxruntime-gpu with CUDA 13 and cuDNN 9 wheels, several GB): not in make test.

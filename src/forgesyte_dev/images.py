@@ -102,12 +102,17 @@ def build(target: Target, base: str, build_args: dict[str, str] | None = None) -
     return time.monotonic() - began
 
 
-def add_plugin(runner_image: str, plugin_dir: Path, tag: str) -> float:
-    """A runner image with one more plugin installed and its catalog regenerated (AddPlugins.Dockerfile)."""
-    began = time.monotonic()
+def add_plugin(runner_image: str, plugin_dir: Path, tag: str, build_args: dict[str, str] | None = None) -> str:
+    """A runner image with one more plugin installed and its catalog regenerated (AddPlugins.Dockerfile);
+    the build's output. A refused plugin raises CalledProcessError with the reason in its output."""
     args = ["build", "--file", str(ADD_PLUGINS), "--tag", tag, "--build-arg", f"RUNNER_IMAGE={runner_image}"]
-    podman(*args, str(plugin_dir))
-    return time.monotonic() - began
+    for name, value in (build_args or {}).items():
+        args += ["--build-arg", f"{name}={value}"]
+    command = ["podman", *args, str(plugin_dir)]
+    done = subprocess.run(command, env=podman_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout)
+    return done.stdout
 
 
 def build_lambda_python(base: str) -> str:

@@ -7,6 +7,7 @@ Lambda Runtime API; the Batch image runs exactly the job definition's command fr
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -168,9 +169,53 @@ def test_a_third_party_plugin_installed_in_the_image_is_offered_and_runs(
         stack.pools["runner"].warm()
         job = submit_and_wait(stack, image, "image-stats", "brightness")
         assert job["status"] == "completed", job
-        assert result_of(stack, job)["results"] == {"mean": 100.0, "width": 48, "height": 64}
+        assert result_of(stack, job)["results"] == {"mean": 100.0, "percent": 39.2, "width": 48, "height": 64}
     finally:
         stack.stop()
+
+
+@pytest.mark.slow
+def test_a_public_shaped_plugin_is_added_unchanged(third_party_image: str) -> None:
+    """Its wheel has no manifest.json (copied from the source) and its Debian package (bc) came with it."""
+    catalog = json.loads(images.read_file(third_party_image, images.CATALOG_IN_IMAGE))
+    stats = next(p for p in catalog["plugins"] if p["id"] == "image-stats")
+    assert stats["tools"][0]["available"] is True
+    where = images.podman(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "sh",
+        third_party_image,
+        "-c",
+        "command -v bc; python -c 'import forgesyte_image_stats as m, os; print(os.path.dirname(m.__file__))'",
+        capture=True,
+    ).stdout.split()
+    assert where[0] == "/usr/bin/bc"
+    assert "/site-packages/" in where[1]  # installed, not editable: the manifest was placed beside it
+
+
+@pytest.mark.slow
+def test_a_plugin_taking_a_shipped_id_needs_an_explicit_replace_and_a_missing_program_is_said(
+    built: dict[str, float],
+) -> None:
+    plugin, tag = images.ROOT / "tests/fixtures/clashing_plugin", "localhost/forgesyte-runner:lambda-clashing"
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        images.add_plugin(images.LAMBDA.tag, plugin, tag)
+    assert "plugin id 'rapidocr' is already forgesyte-plugin-ocr's in this image" in refused.value.output
+    assert "--build-arg REPLACE=rapidocr" in refused.value.output
+    output = images.add_plugin(images.LAMBDA.tag, plugin, tag, {"REPLACE": "rapidocr"})
+    assert "replaced ['forgesyte-plugin-ocr']" in output
+    try:
+        catalog = json.loads(images.read_file(tag, images.CATALOG_IN_IMAGE))
+        reader = next(p for p in catalog["plugins"] if p["id"] == "rapidocr")
+        assert reader["distribution"] == "forgesyte-plugin-clashing"
+        (tool,) = reader["tools"]
+        assert tool["available"] is False
+        assert "needs the program `forgesyte-no-such-program`" in tool["unavailable_reason"]
+    finally:
+        images.podman("rmi", "--force", tag, check=False)
 
 
 GPU_CHECK = """

@@ -7,12 +7,18 @@ configured through an optional ``unavailable_tools()`` method returning
 ``{tool_id: {"reason": str, "unless_options": [option names that make it runnable]}}``; those tools
 are listed with ``available: false`` and the API refuses them (422) unless a job sets one of those
 options. A plugin that does not load fails the export: an image must not advertise what it cannot run.
+
+A plugin added with the programs it needs (``plugin_requirements.json`` beside the catalog, written by
+``forgesyte_core.plugins.add_plugin``) has every tool listed unavailable while one of them is missing
+from the image's PATH, saying which.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +35,23 @@ def _gaps(record: PluginRecord) -> dict[str, dict[str, Any]]:
     return gaps
 
 
-def describe(record: PluginRecord) -> dict[str, Any]:
+def _missing_programs(programs: Sequence[str]) -> dict[str, Any] | None:
+    missing = [program for program in programs if shutil.which(program) is None]
+    if not missing:
+        return None
+    names = ", ".join(f"`{program}`" for program in missing)
+    return {
+        "reason": f"needs the program {names}, which this image does not have: add its Debian package "
+        "(AddPlugins.Dockerfile's SYSTEM_PACKAGES, or system-packages under [tool.forgesyte] in its pyproject.toml)"
+    }
+
+
+def describe(record: PluginRecord, programs: Sequence[str] = ()) -> dict[str, Any]:
     """The record's manifest, with where it came from and whether each tool can run here."""
     gaps = _gaps(record)
+    missing = _missing_programs(programs)
+    if missing is not None:
+        gaps = {tool["id"]: missing for tool in record.manifest.get("tools", [])}
     tools = []
     for tool in record.manifest.get("tools", []):
         gap = gaps.get(tool["id"])
@@ -43,12 +63,15 @@ def describe(record: PluginRecord) -> dict[str, Any]:
     return {**record.manifest, "tools": tools, "distribution": record.distribution, "dist_version": record.version}
 
 
-def export(registry: PluginRegistry) -> tuple[dict[str, Any], list[str]]:
-    """The catalog of every plugin that loads, and the errors of those that do not."""
+def export(
+    registry: PluginRegistry, requirements: dict[str, dict[str, list[str]]] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """The catalog of every plugin that loads, and the errors of those that do not; ``requirements``:
+    the programs each plugin id needs (plugin_requirements.json)."""
     entries, errors = [], []
     for record in registry.load_all():
         if record.loaded:
-            entries.append(describe(record))
+            entries.append(describe(record, (requirements or {}).get(record.plugin_id, {}).get("programs", [])))
         else:
             errors.append(f"{record.plugin_id} ({record.distribution}): {record.error}")
     return build_catalog(entries), errors
@@ -56,7 +79,10 @@ def export(registry: PluginRegistry) -> tuple[dict[str, Any], list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    catalog, errors = export(PluginRegistry(get_settings().plugin_allowlist))
+    out = Path(args[0] if args and args[0] != "-" else get_settings().catalog_path or "plugin_catalog.json")
+    needs = out.with_name("plugin_requirements.json")
+    requirements = json.loads(needs.read_text()) if needs.is_file() else {}
+    catalog, errors = export(PluginRegistry(get_settings().plugin_allowlist), requirements)
     for error in errors:
         print(f"plugin did not load: {error}", file=sys.stderr)
     text = json.dumps(catalog, indent=2, sort_keys=True) + "\n"

@@ -70,11 +70,28 @@ def manifest_path(module_name: str) -> Path:
 
 
 def read_manifest(ep: EntryPoint) -> dict[str, Any]:
+    """The manifest beside the plugin's module (the contract), else one naming this id that its
+    distribution installs elsewhere (as data files, say)."""
     path = manifest_path(ep.module)
     if not path.is_file():
-        raise PluginLoadError(f"no manifest.json next to {ep.module} ({path})")
+        found = _manifest_in_distribution(ep)
+        if found is None:
+            raise PluginLoadError(f"no manifest.json next to {ep.module} ({path}) or in its distribution's files")
+        return found
     manifest: dict[str, Any] = json.loads(path.read_text())
     return manifest
+
+
+def _manifest_in_distribution(ep: EntryPoint) -> dict[str, Any] | None:
+    dist = getattr(ep, "dist", None)
+    for file in (dist.files or []) if dist is not None else []:
+        if file.name != "manifest.json":
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            manifest = json.loads(Path(str(file.locate())).read_text())
+            if isinstance(manifest, dict) and manifest.get("id") == ep.name:
+                return manifest
+    return None
 
 
 def check_contract(plugin_id: str, instance: Any, manifest: dict[str, Any]) -> None:
