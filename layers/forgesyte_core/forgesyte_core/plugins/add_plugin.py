@@ -185,7 +185,7 @@ def requirements_path() -> Path:
 
 def _run(*command: str) -> None:
     print("+ " + " ".join(command), file=sys.stderr, flush=True)
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
 def add(source: Path, replace: set[str], extra_packages: list[str]) -> None:
