@@ -29,7 +29,7 @@ APT_COMMANDS := ffmpeg podman buildah runc mmdebstrap chromium
 WEB_STAMP := web/node_modules/.installed
 WEB_SOURCES := $(wildcard web/src/*.ts) web/index.html web/style.css web/build.mjs web/tsconfig.json
 
-.PHONY: install test lint typecheck pytest validate bench bench-segments performance catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants web web-test screenshots test-deployed test-deployed-local
+.PHONY: sam-cli install test lint typecheck pytest validate bench bench-segments performance catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants web web-test screenshots test-deployed test-deployed-local
 
 $(STAMP): pyproject.toml layers/forgesyte_core/pyproject.toml $(wildcard plugins/*/pyproject.toml) tests/fixtures/test_plugins/pyproject.toml $(CONSTRAINTS)
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -117,6 +117,9 @@ image-test: images $(SAM_VENV)/.installed
 image-gpu: $(STAMP)
 	$(BIN)/python -m forgesyte_dev.images build --gpu --report .images.json
 	$(BIN)/pytest tests/images -m gpu_image
+
+# SAM CLI in its own virtualenv, for `sam local` (README) and make validate.
+sam-cli: $(SAM_VENV)/.installed
 
 $(SAM_VENV)/.installed:
 	@test -d $(SAM_VENV) || $(PYTHON) -m venv $(SAM_VENV)

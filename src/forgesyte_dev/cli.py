@@ -107,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--limit", type=int, default=50, help="the last this many (default 50)")
     events.add_argument("--json", action="store_true", help="the EventBridge events as JSON lines (for scripts)")
 
+    sam_events = commands.add_parser(
+        "sam-events",
+        help="events for `sam local invoke` of ingest and the runner, from the queues of `forgesyte dev --sam-local`",
+    )
+    sam_events.add_argument("--video", type=Path, help="first submit and upload this file through the stack's API")
+    sam_events.add_argument(
+        "--synthetic", action="store_true", help="first submit and upload a 3 s synthetic clip of moving objects"
+    )
+    sam_events.add_argument("--plugin", default="motion-tracker", help="with --video: plugin (default motion-tracker)")
+    sam_events.add_argument("--tool", default="video_track", help="with --video: tool (default video_track)")
+    sam_events.add_argument("--wait", type=float, default=5.0, help="seconds to wait for a message (default 5)")
+
     plugins = commands.add_parser("plugins", help="plugins and tools installed here (--remote: what an API serves)")
     plugins.add_argument("--remote", action="store_true", help="list the catalog the local stack or --api serves")
     _remote(plugins)
@@ -184,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _local(args)
     if args.command == "events":
         return _events(args)
+    if args.command == "sam-events":
+        return _sam_events(args)
     return _remote_command(args)
 
 
@@ -217,6 +231,19 @@ def _local(args: argparse.Namespace) -> int:
         )
         return 1
     except NoProject as exc:
+        print(f"forgesyte: {exc}", file=sys.stderr)
+        return 1
+
+
+def _sam_events(args: argparse.Namespace) -> int:
+    from forgesyte_dev import sam_events
+    from forgesyte_dev.project import NoProject, state_dir
+
+    try:
+        folder = state_dir()
+        video = sam_events.synthetic_clip(folder / "sam-events") if args.synthetic else args.video
+        return sam_events.run(folder, video, args.plugin, args.tool, args.wait, sys.stdout)
+    except (NoProject, sam_events.NoStack) as exc:
         print(f"forgesyte: {exc}", file=sys.stderr)
         return 1
 

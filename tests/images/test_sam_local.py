@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import boto3
 import pytest
 import requests
 
-from forgesyte_dev import images
+from forgesyte_dev import images, sam_events
 from forgesyte_dev.client import ApiClient
 from forgesyte_dev.local import sam_local
 from forgesyte_dev.local.stack import LocalStack, StackConfig
@@ -44,7 +45,7 @@ def containers() -> Iterator[sam_local.SamLocal]:
 
 @pytest.fixture(scope="module")
 def stack(containers: sam_local.SamLocal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """The stack `forgesyte dev --sam-local` runs, with Batch dispatch left to `sam local invoke RunnerFunction`."""
+    """The stack `forgesyte dev --sam-local` runs: ingest and the runner are left to `sam local invoke`."""
     base = tmp_path_factory.mktemp("sam-stack")
     config = StackConfig(
         state_dir=base / "state",
@@ -53,8 +54,8 @@ def stack(containers: sam_local.SamLocal, tmp_path_factory: pytest.TempPathFacto
         prefix="sam",
         moto_host=containers.gateway,
         container_host=containers.gateway,
-        # Queued jobs wait for the runner this test invokes through SAM: the Batch stand-in does nothing.
-        extra_env={"DISPATCH_MODE": "batch", "LOCAL_BATCH_COMMAND": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"},
+        functions_by_sam=True,
+        extra_env={"POWERTOOLS_LOG_LEVEL": "WARNING"},
     )
     running = LocalStack(config).start()
     try:
@@ -92,35 +93,38 @@ def test_zip_functions_run_under_sam_local_invoke_against_the_stack(
     dynamodb = boto3.client("dynamodb", endpoint_url=stack.info["moto_url"])
     item = dynamodb.get_item(TableName=stack.info["table"], Key={"job_id": {"S": job_id}})["Item"]
     assert item["status"]["S"] == "pending"
-    assert invoke(containers, stack, "IngestFunction", EVENTS / "s3-upload-sqs.json") == {"batchItemFailures": []}
     swept = invoke(containers, stack, "ReconcileFunction", EVENTS / "schedule.json")
     assert swept["errors"] == {}  # it read the stack's table (our pending job is not due yet)
     assert job_id not in swept["swept"]["pending"]
 
 
 @pytest.mark.slow
-def test_runner_image_function_completes_a_job_under_sam_local_invoke(
-    containers: sam_local.SamLocal, stack: LocalStack, tmp_path: Path
+def test_the_readmes_sam_local_steps_run_a_job_end_to_end(
+    containers: sam_local.SamLocal, stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """`forgesyte sam-events --video`, ingest invoked on its event, `forgesyte sam-events`, the runner
+    image invoked on that one: the job completes with results in the stack's bucket."""
     clip = tmp_path / "clip.mp4"
     crossing_scene(320, 180, seconds=2).write(clip)
+    state = stack.config.state_dir
+    assert sam_events.run(state, clip, "motion-tracker", "video_track", 10, sys.stdout) == 0
+    job_id = capsys.readouterr().out.split("job ")[1].split()[0]
+    ingest = state / "sam-events/ingest.json"
+    assert stack.info["bucket"] in ingest.read_text()  # the stack's bucket and this upload's key
+    assert invoke(containers, stack, "IngestFunction", ingest) == {"batchItemFailures": []}
     api = ApiClient(stack.info["api_url"], stack.info["api_key"])
-    created = api.submit(clip, "motion-tracker", "video_track", {})
-    api.upload(created, clip, lambda *_: None)
-    deadline = time.monotonic() + 60
-    while api.job(created["job_id"])["status"] != "queued":
-        assert time.monotonic() < deadline, api.job(created["job_id"])
-        time.sleep(0.2)
-    event = json.loads((EVENTS / "work-message.json").read_text())
-    event["Records"][0]["body"] = json.dumps({"job_id": created["job_id"]})
-    event_file = tmp_path / "work.json"
-    event_file.write_text(json.dumps(event))
-    assert invoke(containers, stack, "RunnerFunction", event_file) == {"batchItemFailures": []}
-    job = api.job(created["job_id"])
+    assert api.job(job_id)["status"] == "queued"
+    assert sam_events.run(state, None, "", "", 10, sys.stdout) == 0
+    runner = state / "sam-events/runner.json"
+    assert job_id in runner.read_text()
+    assert invoke(containers, stack, "RunnerFunction", runner) == {"batchItemFailures": []}
+    job = api.job(job_id)
     assert job["status"] == "completed", (job.get("error_code"), job.get("error_message"))
     s3 = boto3.client("s3", endpoint_url=stack.info["moto_url"])
-    results = json.loads(s3.get_object(Bucket=stack.info["bucket"], Key=f"results/{job['job_id']}.json")["Body"].read())
+    results = json.loads(s3.get_object(Bucket=stack.info["bucket"], Key=f"results/{job_id}.json")["Body"].read())
     assert results["total_frames"] == 60
+    assert sam_events.run(state, None, "", "", 0, sys.stdout) == 1  # nothing left waiting: it says what to do
+    assert "no message waits" in capsys.readouterr().out
 
 
 def _free_port() -> int:

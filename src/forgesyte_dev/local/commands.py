@@ -48,12 +48,17 @@ def dev(
     )
     if containers is not None:  # moto on the podman bridge, env.json pointing there
         config.moto_host = config.container_host = containers.gateway
+        config.functions_by_sam = True  # ingest and the runner: `forgesyte sam-events`, then sam local invoke
     stack = LocalStack(config).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     extra = {"docs": f"{stack.info['api_url']}/docs", "env_json": "env.json"}
     if containers is not None:
-        extra |= {"DOCKER_HOST": containers.docker_host, "invoke_image": containers.invoke_image}
+        extra |= {
+            "DOCKER_HOST": containers.docker_host,
+            "invoke_image": containers.invoke_image,
+            "ingest_and_runner": "invoked by you: `forgesyte sam-events` writes their events from the queues",
+        }
     logger.info("serving until Ctrl-C", extra=extra)
     try:
         stopped.wait()

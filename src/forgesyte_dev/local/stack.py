@@ -61,6 +61,7 @@ class StackConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     web_root: Path | None = None  # the built web page (web/dist), served at the API's origin
     expose_api_key: bool = False  # put the key in the page's config.json even off loopback
+    functions_by_sam: bool = False  # ingest and the runner are `sam local invoke`'s: nothing polls their queues
     webhook_secret: str = "local-webhook-secret"  # noqa: S105 (the local stack's, not a secret)
 
 
@@ -177,25 +178,34 @@ class LocalStack:
             ),
         }
         reconcile_slot = threading.Semaphore(1)
+        # Under sam local, `sam local invoke` stands in for the event source mappings of ingest and the
+        # runner: their queues keep the messages for `forgesyte sam-events` to hand over.
+        feeders = (
+            []
+            if config.functions_by_sam
+            else [
+                QueuePoller(
+                    sqs,
+                    upload_url,
+                    resources.arns["UploadQueue"],
+                    lambda event: self.pools["ingest"].submit(with_sequencers(event)),
+                    self.pools["ingest"].slots,
+                    10,
+                    self.stop_event,
+                ),
+                QueuePoller(
+                    sqs,
+                    work_url,
+                    resources.arns["WorkQueue"],
+                    self.pools["runner"].submit,
+                    self.pools["runner"].slots,
+                    1,
+                    self.stop_event,
+                ),
+            ]
+        )
         self.threads = [
-            QueuePoller(
-                sqs,
-                upload_url,
-                resources.arns["UploadQueue"],
-                lambda event: self.pools["ingest"].submit(with_sequencers(event)),
-                self.pools["ingest"].slots,
-                10,
-                self.stop_event,
-            ),
-            QueuePoller(
-                sqs,
-                work_url,
-                resources.arns["WorkQueue"],
-                self.pools["runner"].submit,
-                self.pools["runner"].slots,
-                1,
-                self.stop_event,
-            ),
+            *feeders,
             *(
                 QueuePoller(
                     sqs,
@@ -217,7 +227,8 @@ class LocalStack:
             ),
         ]
         for pool in (self.pools["ingest"], self.pools["runner"]):  # warm in the background: health answers at once
-            threading.Thread(target=pool.warm, name=f"warm-{pool.function}", daemon=True).start()
+            if not config.functions_by_sam:
+                threading.Thread(target=pool.warm, name=f"warm-{pool.function}", daemon=True).start()
         for thread in self.threads:
             thread.start()
 

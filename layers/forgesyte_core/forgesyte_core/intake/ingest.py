@@ -104,8 +104,11 @@ class Ingest:
             if arrival.job.error_code == BadDrop.code:  # failed when it was made: nothing to validate
                 return "failed"
             job_id = arrival.job.job_id
-        if event.bucket != self.storage.bucket or job_id is None:
-            log.info("ignoring object %s/%s: not an upload key", event.bucket, event.key)
+        if event.bucket != self.storage.bucket:
+            log.info("ignoring object %s/%s: not this stack's bucket (%s)", event.bucket, event.key, self.storage.bucket)
+            return "ignored"
+        if job_id is None:
+            log.info("ignoring object %s/%s: not an upload key (uploads/JOB_ID/input)", event.bucket, event.key)
             return "ignored"
         bind_job(job_id)
         try:
