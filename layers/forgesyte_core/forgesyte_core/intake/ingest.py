@@ -105,7 +105,8 @@ class Ingest:
                 return "failed"
             job_id = arrival.job.job_id
         if event.bucket != self.storage.bucket:
-            log.info("ignoring object %s/%s: not this stack's bucket (%s)", event.bucket, event.key, self.storage.bucket)
+            ours = self.storage.bucket
+            log.info("ignoring object %s/%s: not this stack's bucket (%s)", event.bucket, event.key, ours)
             return "ignored"
         if job_id is None:
             log.info("ignoring object %s/%s: not an upload key (uploads/JOB_ID/input)", event.bucket, event.key)
