@@ -27,7 +27,7 @@ APT_PACKAGES := ffmpeg podman buildah runc mmdebstrap uidmap chromium
 APT_COMMANDS := ffmpeg podman buildah runc mmdebstrap chromium
 # The web page and its TypeScript client (web/): npm packages pinned by web/package-lock.json.
 WEB_STAMP := web/node_modules/.installed
-WEB_SOURCES := $(wildcard web/src/*.ts) web/index.html web/style.css web/build.mjs web/tsconfig.json
+WEB_SOURCES := $(wildcard web/src/*.ts) web/index.html web/style.css web/favicon.svg web/build.mjs web/tsconfig.json
 
 .PHONY: sam-cli install test lint typecheck pytest validate bench bench-segments performance catalog demo dev clean lock images images-if-possible image-test image-gpu push-images mutants web web-test screenshots test-deployed test-deployed-local
 

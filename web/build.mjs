@@ -14,4 +14,5 @@ await build({
 });
 await copyFile("index.html", "dist/index.html");
 await copyFile("style.css", "dist/style.css");
+await copyFile("favicon.svg", "dist/favicon.svg");
 console.log("built web/dist");

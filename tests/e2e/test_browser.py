@@ -1,6 +1,6 @@
 """The web page in headless Chromium against a local stack: uploads (form and multipart, with a
 failing part and a reload mid-upload), the job's progress, the tracking overlay, OCR blocks over an
-image, a rejected file's reason.
+image, a rejected file's reason; the words it uses, a 390 px phone screen, a codec it cannot play.
 
 The browser steps are web/e2e/run.mjs (playwright-core driving Debian's chromium); `make install`
 installs chromium and builds web/dist, so this runs in `make test` and CI.
@@ -54,6 +54,17 @@ def test_the_page_uploads_tracks_resumes_and_explains_a_refusal(page_stack: Loca
     text, _, picture = next(rendered_lines())
     image = tmp_path / "line.png"
     cv2.imwrite(str(image), picture)
+    hevc = ffmpeg(
+        tmp_path / "scene-hevc.mp4",
+        "-i",
+        str(raw),
+        "-c:v",
+        "libx265",
+        "-tag:v",
+        "hvc1",
+        "-x265-params",
+        "log-level=error",
+    )
     bad = tmp_path / "notes.mp4"
     bad.write_text("these are meeting notes, not a video\n" * 20)
     shots = Path(os.environ.get("FORGESYTE_SCREENSHOTS", tmp_path / "shots")).resolve()
@@ -65,6 +76,7 @@ def test_the_page_uploads_tracks_resumes_and_explains_a_refusal(page_stack: Loca
         "BIG_VIDEO": str(big),
         "BAD_FILE": str(bad),
         "IMAGE": str(image),
+        "HEVC": str(hevc),
         "SCREENSHOTS": str(shots),
         "CHROMIUM": CHROMIUM,
     }
@@ -74,6 +86,8 @@ def test_the_page_uploads_tracks_resumes_and_explains_a_refusal(page_stack: Loca
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert results["small_video"]["boxes"] > 0
+    assert "completed: 90 frames" in results["small_video"]["message"]  # in words, not JSON
+    assert "cannot play the video's codec" in results["hevc"]["message"]
     assert results["multipart"]["attempts"]["2"] == 2
     assert 1 not in results["resume"]["after_reload"]
     assert "unrecognised file format" in results["rejected"]["message"]

@@ -119,6 +119,7 @@ def test_video_results_stream_an_iterator_of_frames() -> None:
         "frame_count": 5,
         "detection_count": 5,
         "frames_decoded": 5,
+        "track_count": 3,
         "classes": ["car", "person"],
     }
 

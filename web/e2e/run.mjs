@@ -1,10 +1,12 @@
 // The page in headless Chromium (Debian's, driven by playwright-core; never a browser download),
-// against a running local stack. tests/web/test_browser.py starts the stack and the media, then runs
-// this with: BASE_URL, VIDEO (small), BIG_VIDEO (over the multipart threshold), BAD_FILE, SCREENSHOTS.
+// against a running local stack. tests/e2e/test_browser.py starts the stack and the media, then runs
+// this with: BASE_URL, VIDEO (small), BIG_VIDEO (over the multipart threshold), BAD_FILE, IMAGE, HEVC,
+// SCREENSHOTS.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
-const { BASE_URL, VIDEO, BIG_VIDEO, BAD_FILE, IMAGE, SCREENSHOTS } = process.env;
+const { BASE_URL, VIDEO, BIG_VIDEO, BAD_FILE, IMAGE, HEVC, SCREENSHOTS } = process.env;
+const PHONE = { width: 390, height: 844 };
 const THRESHOLD = 5 * 1024 * 1024; // 5 MiB parts: the big video goes in several
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -12,13 +14,34 @@ const browser = await chromium.launch({
 });
 const results = {};
 
+// Every static file the page asks for must be there (a missing favicon was a 403 on every load).
+const missing = [];
+
 async function openPage(query = "", viewport = { width: 1100, height: 1000 }) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error.message));
+  page.on("response", (response) => {
+    const url = new URL(response.url());
+    if (url.origin === BASE_URL && !url.pathname.startsWith("/v1/") && response.status() >= 400) {
+      missing.push(`${url.pathname} ${response.status()}`);
+    }
+  });
   await page.goto(`${BASE_URL}/${query}`);
   await page.waitForSelector("body[data-ready=true]");
+  // Every message the page shows, in order, to check the words it used along the way.
+  await page.evaluate(() => {
+    window.said = [];
+    const message = document.querySelector("#message");
+    new MutationObserver(() => window.said.push(message.textContent)).observe(message, { childList: true, characterData: true, subtree: true });
+  });
   return { context, page };
+}
+
+/** Nothing is wider than the screen: no sideways scrolling on a phone. */
+async function fitsWidth(page, width) {
+  const widest = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(widest <= width, `the page is ${widest} px wide on a ${width} px screen`);
 }
 
 async function choose(page, file, plugin = "motion-tracker", tool = "video_track") {
@@ -55,7 +78,55 @@ async function uploadProgress(page) {
   });
   await page.waitForFunction(() => document.querySelector("#overlay")?.dataset.frame === "45", null, { timeout: 10_000 });
   await page.screenshot({ path: `${SCREENSHOTS}/tracking.png`, fullPage: true });
-  results.small_video = { boxes: Number(await page.$eval("#overlay", (c) => c.dataset.boxes)) };
+  const message = await page.textContent("#message");
+  assert.match(message, /^Job [0-9a-f]{8} completed: \d+ frames, [\d,]+ detections in \d+ tracks \(motion\) · [\d.]+ s on \w+\.$/);
+  const said = await page.evaluate(() => window.said);
+  assert.ok(said.some((text) => / is running on \w+: \d+%$/.test(text)), `never said it was running: ${said}`);
+  assert.ok(!said.some((text) => text.includes("{")), `JSON in the words: ${said}`);
+  assert.equal(await page.$eval("#summary-details", (d) => d.open), false); // the JSON is one click away
+  await page.click("#summary-details summary");
+  assert.match(await page.textContent("#summary-json"), /"frame_count": \d+/);
+  assert.ok(Number(await page.$eval("#overlay", (c) => c.dataset.labelPx)) >= 14, "track labels too small");
+  results.small_video = { boxes: Number(await page.$eval("#overlay", (c) => c.dataset.boxes)), message, said };
+  await context.close();
+}
+
+// 1b. The same on a phone's screen (390 px): it fits, the job list too, and words are not broken.
+{
+  const { context, page } = await openPage("", PHONE);
+  await choose(page, VIDEO);
+  await page.click("#submit");
+  await waitForJob(page, "completed");
+  await page.waitForFunction(() => Number(document.querySelector("#overlay")?.dataset.boxes ?? 0) > 0, null, { timeout: 30_000 });
+  await fitsWidth(page, PHONE.width);
+  // Each status on one line ("comple|ted" was split mid-word): the lines its text takes, measured.
+  const lines = await page.$$eval("#jobs tbody td:nth-child(2)", (cells) =>
+    cells.map((cell) => {
+      const range = document.createRange();
+      range.selectNodeContents(cell);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    }),
+  );
+  assert.ok(lines.length > 0 && lines.every((n) => n === 1), `statuses over several lines: ${lines}`);
+  await page.screenshot({ path: `${SCREENSHOTS}/tracking-phone.png`, fullPage: true });
+  await context.close();
+}
+
+// 1c. A codec this browser cannot play (HEVC): a neutral message with the results, no empty player.
+{
+  const { context, page } = await openPage();
+  const playable = await page.evaluate(() => document.createElement("video").canPlayType('video/mp4; codecs="hvc1.1.6.L93.B0"'));
+  assert.equal(playable, "", "this Chromium plays HEVC: the test needs a codec it cannot play");
+  await choose(page, HEVC);
+  await page.click("#submit");
+  await waitForJob(page, "completed");
+  await page.waitForFunction(() => document.querySelector("#message")?.textContent?.includes("cannot play"), null, { timeout: 30_000 });
+  const message = await page.textContent("#message");
+  assert.match(message, /completed: \d+ frames.*cannot play the video's codec/);
+  assert.equal(await page.$eval("#message", (m) => m.classList.contains("error")), false, "shown as an error");
+  assert.equal(await page.$eval("#stage", (s) => s.hidden), true, "an empty player is shown");
+  assert.deepEqual(await page.$$eval("#links a", (a) => a.map((x) => x.textContent)), ["results JSON"]);
+  results.hevc = { message };
   await context.close();
 }
 
@@ -129,16 +200,18 @@ async function uploadProgress(page) {
 
 // 5. A file that is not media: the job fails and the page shows the reason. On a phone's screen.
 {
-  const { context, page } = await openPage("", { width: 390, height: 844 });
+  const { context, page } = await openPage("", PHONE);
   await choose(page, BAD_FILE);
   await page.click("#submit");
   await waitForJob(page, "failed");
   const message = await page.textContent("#message");
   assert.match(message, /unrecognised file format|not an MP4/);
+  await fitsWidth(page, PHONE.width);
   await page.screenshot({ path: `${SCREENSHOTS}/rejected-phone.png`, fullPage: true });
   results.rejected = { message };
   await context.close();
 }
 
+assert.deepEqual(missing, [], "static files the page asked for and did not get");
 await browser.close();
 console.log(JSON.stringify(results));

@@ -11,7 +11,10 @@ export interface VideoResults {
   frames: { frame_index: number; timestamp_ms?: number; detections?: { tracked_objects?: TrackedObject[] } }[];
 }
 
-const colour = (id: number): string => `hsl(${Math.round((id * 137.508) % 360)} 85% 55%)`;
+const hue = (id: number): number => Math.round((id * 137.508) % 360);
+/** The box: a bright colour per track. Its label: white on a dark shade of it, legible on any ground. */
+const colour = (id: number): string => `hsl(${hue(id)} 85% 55%)`;
+const labelGround = (id: number): string => `hsl(${hue(id)} 80% 24% / 0.9)`;
 
 /** Redraws the overlay for the video's current frame whenever it changes; returns a stop function. */
 export function drawTracks(video: HTMLVideoElement, canvas: HTMLCanvasElement, results: VideoResults): () => void {
@@ -30,21 +33,31 @@ export function drawTracks(video: HTMLVideoElement, canvas: HTMLCanvasElement, r
       canvas.height = video.videoHeight;
       const context = canvas.getContext("2d");
       if (context) {
-        context.lineWidth = 2;
-        context.font = "14px system-ui, sans-serif";
+        // Sized to the video, so a label is as legible on a 4K frame shown small as on a small one.
+        const size = Math.max(14, Math.round(canvas.height / 24));
+        context.lineWidth = Math.max(2, Math.round(size / 8));
+        context.font = `600 ${size}px system-ui, sans-serif`;
+        context.textBaseline = "top";
         for (const object of byFrame.get(index) ?? []) {
           const [x1, y1, x2, y2] = object.xyxy;
-          const ink = colour(object.track_id);
-          context.strokeStyle = context.fillStyle = ink;
+          context.strokeStyle = colour(object.track_id);
           context.strokeRect(x1, y1, x2 - x1, y2 - y1);
-          context.fillText(`#${object.track_id} ${object.class ?? ""}`, x1, Math.max(12, y1 - 4));
           const trail = trails.get(object.track_id) ?? [];
           trail.push([(x1 + x2) / 2, (y1 + y2) / 2]);
           trails.set(object.track_id, trail.slice(-30));
           context.beginPath();
           trail.forEach(([x, y], i) => (i ? context.lineTo(x, y) : context.moveTo(x, y)));
           context.stroke();
+          const label = `#${object.track_id}${object.class ? ` ${object.class}` : ""}`;
+          const pad = Math.round(size / 5);
+          const width = context.measureText(label).width + 2 * pad;
+          const top = y1 - size - 2 * pad >= 0 ? y1 - size - 2 * pad : y1; // above the box, else inside it
+          context.fillStyle = labelGround(object.track_id);
+          context.fillRect(x1, top, width, size + 2 * pad);
+          context.fillStyle = "#fff";
+          context.fillText(label, x1 + pad, top + pad);
         }
+        canvas.dataset.labelPx = String(size);
       }
       canvas.dataset.frame = String(index);
       canvas.dataset.boxes = String(byFrame.get(index)?.length ?? 0);

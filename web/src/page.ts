@@ -10,6 +10,7 @@ import { pendingUpload, uploadMultipart } from "./multipart.js";
 import { jobProgressText } from "./progress.js";
 import { xhrTransport } from "./transport.js";
 import { drawTextBlocks, drawTracks, type TextBlock, type VideoResults } from "./overlay.js";
+import { resultWords, shortId, statusWords } from "./wording.js";
 
 interface Settings {
   apiUrl: string;
@@ -155,10 +156,8 @@ async function submit(event: Event): Promise<void> {
       : await client.analyzeImage(file, pluginId, toolId, options, onProgress);
     currentJob = submitted.job_id;
     $("cancel").hidden = false;
-    say(`Uploaded. Job ${submitted.job_id} is being validated…`);
-    const job = await client.pollJob(submitted.job_id, 60 * 60_000, 500, (update) =>
-      setBar("job-progress", "job-text", update.progress, jobProgressText(update)),
-    );
+    say(statusWords({ job_id: submitted.job_id, status: "pending", progress: 0, compute: null }));
+    const job = await client.pollJob(submitted.job_id, 60 * 60_000, 500, followJob);
     await finished(job, file, isVideo);
   } catch (error) {
     say(describe(error), true);
@@ -168,6 +167,12 @@ async function submit(event: Event): Promise<void> {
     $("cancel").hidden = true;
     void refreshJobs();
   }
+}
+
+/** Each poll: the bar, and the job's state in words (validated, waiting for a runner, running). */
+function followJob(update: Job): void {
+  setBar("job-progress", "job-text", update.progress, jobProgressText(update));
+  if (!["completed", "failed", "cancelled"].includes(update.status)) say(statusWords(update));
 }
 
 /** An upload a reload interrupted: offer to finish it into the same job, from the parts S3 holds. */
@@ -193,9 +198,7 @@ async function resume(jobId: string): Promise<void> {
         setBar("upload-progress", "upload-text", (100 * sent) / total, `${Math.round((100 * sent) / total)}% · resumed after ${Math.round(performance.now() - started)} ms`),
     });
     currentJob = jobId;
-    const job = await client.pollJob(jobId, 60 * 60_000, 500, (update) =>
-      setBar("job-progress", "job-text", update.progress, jobProgressText(update)),
-    );
+    const job = await client.pollJob(jobId, 60 * 60_000, 500, followJob);
     await finished(job, file, true);
   } catch (error) {
     say(describe(error), true);
@@ -208,7 +211,7 @@ async function finished(job: Job, file: File, isVideo: boolean): Promise<void> {
     const reason = job.error_message ? `: ${job.error_message}` : "";
     return say(`Job ${job.status}${reason}`, job.status === "failed");
   }
-  say(`Job completed: ${JSON.stringify(job.summary)}`);
+  say(`Job ${shortId(job.job_id)} completed: ${resultWords(job)}.`);
   const results = await client.getResults(job);
   showResult(job, file, isVideo, results);
 }
@@ -223,9 +226,16 @@ function showResult(job: Job, file: File, isVideo: boolean, results: Record<stri
   video.hidden = !isVideo;
   image.hidden = isVideo;
   $("texts").replaceChildren();
+  $("stage").hidden = false;
   if (isVideo) {
-    video.onerror = () =>
-      say("This browser cannot play this video's codec, so the boxes cannot be drawn over it: the results JSON and any rendered video are linked below.", true);
+    // Browsers play H.264 but not every codec (HEVC, mp4v): then the results stand alone, no empty player.
+    video.onerror = () => {
+      $("stage").hidden = true;
+      say(
+        `Job ${shortId(job.job_id)} completed: ${resultWords(job)}. This browser cannot play the video's codec, ` +
+          "so the boxes are not drawn over it; the results and any rendered video are below.",
+      );
+    };
     video.src = url;
     stopOverlay = drawTracks(video, canvas, results as unknown as VideoResults);
     void video.play().catch(() => undefined);
@@ -235,7 +245,8 @@ function showResult(job: Job, file: File, isVideo: boolean, results: Record<stri
     image.src = url;
     $("texts").replaceChildren(...(data.blocks ?? []).map((b) => Object.assign(document.createElement("li"), { textContent: b.text })));
   }
-  $("summary").textContent = `${job.plugin_id} · ${job.tool} on ${job.compute}: ${JSON.stringify(job.summary)}`;
+  $("summary").textContent = `${job.plugin_id} · ${job.tool}: ${resultWords(job)}`;
+  $("summary-json").textContent = JSON.stringify(job.summary, null, 2);
   const links = [["results JSON", job.result_url], ...Object.entries(job.artifact_urls ?? {})].filter(([, href]) => href);
   $("links").replaceChildren(...links.map(([name, href]) => Object.assign(document.createElement("a"), { href, textContent: name, download: "" })));
 }
@@ -251,7 +262,9 @@ async function refreshJobs(): Promise<void> {
         cancel.textContent = "Cancel";
         cancel.hidden = !["pending", "queued", "running"].includes(job.status);
         cancel.onclick = () => void cancelJob(job.job_id);
-        for (const text of [job.job_id, job.status, `${job.plugin_id} · ${job.tool}`, `${job.progress}%`]) {
+        const id = Object.assign(document.createElement("td"), { textContent: shortId(job.job_id), title: job.job_id });
+        row.append(id);
+        for (const text of [job.status, `${job.plugin_id} · ${job.tool}`, `${job.progress}%`]) {
           row.append(Object.assign(document.createElement("td"), { textContent: text }));
         }
         const cell = document.createElement("td");
@@ -268,7 +281,7 @@ async function refreshJobs(): Promise<void> {
 async function cancelJob(jobId: string): Promise<void> {
   try {
     await client.cancelJob(jobId);
-    say(`Job ${jobId} cancelled.`);
+    say(`Job ${shortId(jobId)} cancelled.`);
   } catch (error) {
     say(describe(error), true);
   }

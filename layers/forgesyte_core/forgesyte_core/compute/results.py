@@ -101,6 +101,7 @@ class Summary:
     detection_count: int = 0
     frames_decoded: int | None = None  # video: the frames the plugin reported, one per decoded frame
     classes: set[str] = dataclasses.field(default_factory=set)
+    track_ids: set[str] = dataclasses.field(default_factory=set)  # tracking tools: the distinct tracks seen
 
     def add_detections(self, detections: Any) -> None:
         items: list[Any] = []
@@ -114,6 +115,8 @@ class Summary:
         self.detection_count += len(items)
         for item in items:
             if isinstance(item, Mapping):
+                if item.get("track_id") is not None:
+                    self.track_ids.add(str(item["track_id"]))
                 for key in _CLASS_KEYS:
                     if item.get(key) is not None:
                         self.classes.add(str(item[key]))
@@ -123,6 +126,8 @@ class Summary:
         counts = {"frame_count": self.frame_count, "detection_count": self.detection_count}
         if self.frames_decoded is not None:
             counts["frames_decoded"] = self.frames_decoded
+        if self.track_ids:
+            counts["track_count"] = len(self.track_ids)
         return {**counts, "classes": sorted(self.classes)}
 
 
