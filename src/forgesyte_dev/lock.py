@@ -9,7 +9,6 @@ It writes ``requirements/constraints.txt``; the Dockerfile and ``make install`` 
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -23,7 +22,7 @@ REQUIREMENTS = ROOT / "requirements"
 CONSTRAINTS = REQUIREMENTS / "constraints.txt"
 IMAGE_IN = REQUIREMENTS / "image.in"
 PYTHON_VERSION = "3.11"
-# Debian bookworm, the images' base: glibc 2.36. pip matches platform tags exactly, so list them all.
+# Debian bookworm, the images' base: glibc 2.36.
 GLIBC_MINOR = 36
 LOCAL_PREFIX = "forgesyte-"
 ONNXRUNTIME = {"cpu": "onnxruntime", "gpu": "onnxruntime-gpu[cuda,cudnn]"}
@@ -34,12 +33,15 @@ LOCAL_PROJECTS = ("pyproject.toml", "layers/forgesyte_core/pyproject.toml", "plu
 
 
 def platform_args(glibc_minor: int = GLIBC_MINOR) -> list[str]:
-    tags = [f"manylinux_2_{n}_x86_64" for n in range(glibc_minor, 16, -1)]
-    tags += ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64"]
-    args = ["--only-binary=:all:", "--python-version", PYTHON_VERSION, "--implementation", "cp"]
-    for tag in tags:
-        args += ["--platform", tag]
-    return args
+    """uv's target: CPython 3.11 on x86_64 with any manylinux tag up to this glibc, wheels only."""
+    return [
+        "--python-version",
+        PYTHON_VERSION,
+        "--python-platform",
+        f"x86_64-manylinux_2_{glibc_minor}",
+        "--only-binary",
+        ":all:",
+    ]
 
 
 def requirement_name(requirement: str) -> str:
@@ -73,17 +75,21 @@ def image_requirements(variant: str) -> list[str]:
 
 
 def resolve(requirements: list[str], constraints: Path | None = None) -> dict[str, str]:
-    """name → version that pip picks for the images' platform (a dry run: nothing is installed)."""
-    with tempfile.TemporaryDirectory() as target:
-        command = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed"]
-        command += [*platform_args(), "--target", target, "--report", "-"]
+    """name → version resolved for the images' platform (nothing is installed). uv resolves as pip
+    does, from the same index and pins, in seconds rather than pip's minutes (make install puts it
+    in .venv; the images themselves install with pip)."""
+    uv = Path(sys.executable).with_name("uv")
+    with tempfile.TemporaryDirectory() as scratch:
+        wanted = Path(scratch) / "requirements.in"
+        wanted.write_text("\n".join(requirements) + "\n")
+        command = [str(uv), "pip", "compile", str(wanted), *platform_args(), "--no-header", "--no-annotate", "--quiet"]
         if constraints is not None:
             command += ["-c", str(constraints)]
-        done = subprocess.run([*command, *requirements], capture_output=True, text=True, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"pip could not resolve {requirements}:\n{done.stderr.strip()}")
-    report = json.loads(done.stdout)
-    return {requirement_name(item["metadata"]["name"]): item["metadata"]["version"] for item in report["install"]}
+        raise RuntimeError(f"could not resolve {requirements}:\n{done.stderr.strip()}")
+    pins = (line.split(";")[0].strip() for line in done.stdout.splitlines() if "==" in line)
+    return {requirement_name(name): version.strip() for name, _, version in (pin.partition("==") for pin in pins)}
 
 
 def parse_constraints(path: Path = CONSTRAINTS) -> dict[str, str]:
