@@ -26,7 +26,7 @@ for function_dir in sorted((ROOT / "functions").iterdir()):
 LONGEST_FILES = (
     "tests/images/test_images.py",
     "tests/images/test_sam_local.py",
-    "tests/images/test_dependencies.py",
+    "tests/e2e/test_browser.py",
     "tests/e2e/test_local_stack.py",
     "tests/plugins/test_motion_tracker.py",
     "tests/e2e/test_cli_install.py",
