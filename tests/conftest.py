@@ -125,3 +125,12 @@ def every_progress(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> media_factory.MediaFiles:
     return media_factory.MediaFiles(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture
+def atomic_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB's per-item atomicity for moto in-process (the local stack's server has it always), so
+    tests of concurrent writes test our conditions, not moto's missing lock."""
+    from forgesyte_dev.local.moto_patches import make_dynamodb_atomic
+
+    make_dynamodb_atomic(monkeypatch.setattr)

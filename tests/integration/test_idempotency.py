@@ -5,6 +5,8 @@ from __future__ import annotations
 import concurrent.futures
 import json
 
+import pytest
+
 from forgesyte_core.intake.idempotency import job_id_for
 from forgesyte_core.storage import job_id_from_key
 from tests.helpers import Aws, LambdaContext, api_event, call_api, upload
@@ -69,6 +71,7 @@ def test_a_replay_after_the_upload_gives_no_form(aws: Aws, media: MediaFiles) ->
     assert again["status"] == "queued"
 
 
+@pytest.mark.usefixtures("atomic_writes")  # a conditional put is one step in DynamoDB; moto needs the lock
 def test_concurrent_retries_make_one_job(aws: Aws) -> None:
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: submit("burst"), range(8)))

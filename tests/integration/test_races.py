@@ -29,25 +29,7 @@ from tests.media_factory import MediaFiles
 ROUNDS = 3
 
 
-@pytest.fixture(autouse=True)
-def atomic_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB checks a condition and writes the item as one step; moto, in-process, does not lock.
-
-    Give moto the service's per-item atomicity, so these races test our conditions, not moto. Reads
-    too: moto copies an item's attributes to answer, and a write changing them meanwhile made a
-    read fail with "dictionary changed size during iteration" (once in ~100 runs, under load).
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "get_item", "query", "scan"):
-        real = getattr(DynamoDBBackend, name)
-
-        def atomic(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
-            with lock:
-                return _real(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, atomic)
+pytestmark = pytest.mark.usefixtures("atomic_writes")  # tests/conftest.py: DynamoDB's per-item atomicity
 
 
 def together(count: int, action: Callable[[], Any]) -> list[Any]:

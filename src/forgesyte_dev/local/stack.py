@@ -322,9 +322,9 @@ class LocalStack:
 
         from moto.server import ThreadedMotoServer
 
-        from forgesyte_dev.local import moto_speedups
+        from forgesyte_dev.local import moto_patches
 
-        moto_speedups.install()
+        moto_patches.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3/SQS call otherwise
         host = self.config.moto_host or self.config.host
         # Port 0: the OS picks a free one as the server binds (a port picked first could be taken by

@@ -17,12 +17,12 @@ from moto.dynamodb.responses import DynamoResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import create_backend_app
 
-from forgesyte_dev.local import moto_speedups
+from forgesyte_dev.local import moto_patches
 
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    moto_speedups.install()
+    moto_patches.install()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
@@ -115,7 +115,7 @@ def test_item_answers_are_the_json_moto_s_serializer_writes(dynamodb: Any, monke
 
 
 def test_a_host_s_backend_is_found_once_and_is_moto_s_answer() -> None:
-    moto_speedups.install()
+    moto_patches.install()
     dispatcher = DomainDispatcherApplication(create_backend_app)
     original = DomainDispatcherApplication.get_backend_for_host.__wrapped__  # type: ignore[attr-defined]
     for host in ("dynamodb.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com", "s3.amazonaws.com", None):
