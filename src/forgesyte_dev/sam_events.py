@@ -28,7 +28,7 @@ QUEUES = {"UploadQueue": ("IngestFunction", "ingest.json"), "WorkQueue": ("Runne
 
 
 class NoStack(RuntimeError):
-    """No local stack runs here (no stack.json)."""
+    """No local stack answers here, or what was asked of it cannot be done; the message says which."""
 
 
 def load_state(state_dir: Path) -> dict[str, Any]:
@@ -92,7 +92,21 @@ def take_events(state: dict[str, Any], out: Path, wait_s: float = 5.0) -> dict[s
 
 
 def run(state_dir: Path, video: Path | None, plugin_id: str, tool: str, wait_s: float, stdout: TextIO) -> int:
+    from botocore.exceptions import EndpointConnectionError
+
     state = load_state(state_dir)
+    if video is not None and not video.is_file():
+        raise NoStack(f"no such file: {video}")
+    try:
+        return _run(state, state_dir, video, plugin_id, tool, wait_s, stdout)
+    except (EndpointConnectionError, ConnectionError) as exc:
+        where = state_dir / "stack.json"
+        raise NoStack(f"the local stack in {where} does not answer ({exc}): is it still running?") from None
+
+
+def _run(
+    state: dict[str, Any], state_dir: Path, video: Path | None, plugin_id: str, tool: str, wait_s: float, stdout: TextIO
+) -> int:
     if video is not None:
         print(f"submitted and uploaded {video.name}: job {submit(state, video, plugin_id, tool)}", file=stdout)
     written = take_events(state, state_dir / "sam-events", wait_s)

@@ -225,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     except AddPluginError as exc:
         print(f"add_plugin: {exc}", file=sys.stderr)
         return 1
+    except subprocess.CalledProcessError as exc:
+        command = " ".join(map(str, exc.cmd))
+        print(f"add_plugin: `{command}` failed (exit {exc.returncode}): see its output above", file=sys.stderr)
+        return 1
     return 0
 
 
