@@ -153,17 +153,22 @@ def build_all(gpu: bool) -> dict[str, dict[str, float]]:
 CATALOG_IN_IMAGE = "/opt/forgesyte/plugin_catalog.json"
 
 
+def copy_catalog(tag: str, target: Path, **extra: str) -> Path:
+    """The plugin catalog the image ``tag`` generated when it was built, written to ``target``."""
+    catalog = {**json.loads(read_file(tag, CATALOG_IN_IMAGE)), **extra}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(catalog, indent=2, sort_keys=True) + "\n")
+    return target
+
+
 def write_catalog(tag: str = LAMBDA.tag) -> Path:
     """The image's catalog into the layer package: the shipped image's replaces the tracked catalog
     (``make catalog``); any other image's goes beside it, untracked, and the API lists it instead."""
     from forgesyte_core.plugins.catalog import IMAGE_CATALOG, PACKAGED_CATALOG
 
-    catalog = json.loads(read_file(tag, CATALOG_IN_IMAGE))
-    target = PACKAGED_CATALOG
-    if tag != LAMBDA.tag:
-        target, catalog["image"] = IMAGE_CATALOG, tag
-    target.write_text(json.dumps(catalog, indent=2, sort_keys=True) + "\n")
-    return target
+    if tag == LAMBDA.tag:
+        return copy_catalog(tag, PACKAGED_CATALOG)
+    return copy_catalog(tag, IMAGE_CATALOG, image=tag)
 
 
 def remove_image_catalog() -> Path | None:

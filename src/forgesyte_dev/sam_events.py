@@ -31,14 +31,6 @@ class NoStack(RuntimeError):
     """No local stack answers here, or what was asked of it cannot be done; the message says which."""
 
 
-def load_state(state_dir: Path) -> dict[str, Any]:
-    path = state_dir / "stack.json"
-    if not path.is_file():
-        raise NoStack("no local stack is running here: start `forgesyte dev --sam-local` first")
-    state: dict[str, Any] = json.loads(path.read_text())
-    return state
-
-
 def synthetic_clip(folder: Path) -> Path:
     """A 3 s 320x180 clip of objects crossing, for a first run with no video at hand."""
     from forgesyte_dev.synthetic import crossing_scene
@@ -94,7 +86,12 @@ def take_events(state: dict[str, Any], out: Path, wait_s: float = 5.0) -> dict[s
 def run(state_dir: Path, video: Path | None, plugin_id: str, tool: str, wait_s: float, stdout: TextIO) -> int:
     from botocore.exceptions import EndpointConnectionError
 
-    state = load_state(state_dir)
+    from forgesyte_dev.client import ApiError, local_stack_state
+
+    try:
+        state = local_stack_state(state_dir / "stack.json")
+    except ApiError as exc:
+        raise NoStack(f"{exc.detail} (`forgesyte dev --sam-local` for sam local)") from None
     if video is not None and not video.is_file():
         raise NoStack(f"no such file: {video}")
     try:

@@ -64,7 +64,7 @@ def test_nothing_waiting_says_what_to_do(stack_state: tuple[Path, Any]) -> None:
 
 def test_no_stack_a_dead_one_or_a_missing_file_is_said_plainly(tmp_path: Path) -> None:
     state = tmp_path / ".local-stack"
-    with pytest.raises(sam_events.NoStack, match="start `forgesyte dev --sam-local` first"):
+    with pytest.raises(sam_events.NoStack, match="no local stack is running"):
         sam_events.run(state, None, "", "", 0, io.StringIO())
     state.mkdir()
     dead = {"moto_url": "http://127.0.0.1:9", "region": "us-east-1", "queues": {"UploadQueue": "x", "WorkQueue": "y"}}

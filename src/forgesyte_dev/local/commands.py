@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 from pathlib import Path
@@ -73,10 +72,6 @@ def dev(
 
 def image_catalog(image: str, state_dir: Path) -> Path:
     """The runner image's own plugin catalog, copied out of it into the stack's state folder."""
-    from forgesyte_dev.images import CATALOG_IN_IMAGE, read_file
+    from forgesyte_dev.images import copy_catalog
 
-    catalog = json.loads(read_file(image, CATALOG_IN_IMAGE))
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / "lambda-image-catalog.json"
-    path.write_text(json.dumps(catalog, indent=2, sort_keys=True) + "\n")
-    return path
+    return copy_catalog(image, state_dir / "lambda-image-catalog.json")

@@ -35,6 +35,7 @@ from importlib.metadata import Distribution, distributions
 from importlib.util import find_spec
 from pathlib import Path
 
+from forgesyte_core.plugins.catalog_export import requirements_path
 from forgesyte_core.plugins.registry import GROUP
 
 # Public ForgeSyte plugins that need more than pip gives them, and do not say so themselves.
@@ -172,15 +173,11 @@ def record_programs(path: Path, wheel: Wheel, programs: list[str]) -> None:
     """The programs each of the wheel's plugins needs, merged into ``plugin_requirements.json``."""
     data = json.loads(path.read_text()) if path.is_file() else {}
     for plugin_id in wheel.entry_points:
-        data[plugin_id] = {"programs": programs} if programs else {}
-        if not programs:
-            data.pop(plugin_id)
+        if programs:
+            data[plugin_id] = {"programs": programs}
+        else:
+            data.pop(plugin_id, None)
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def requirements_path() -> Path:
-    catalog = os.environ.get("PLUGIN_CATALOG_PATH") or "/opt/forgesyte/plugin_catalog.json"
-    return Path(catalog).with_name("plugin_requirements.json")
 
 
 def _run(*command: str) -> None:
@@ -209,7 +206,8 @@ def add(source: Path, replace: set[str], extra_packages: list[str]) -> None:
         _run(sys.executable, "-m", "pip", "check")
     for line in place_manifests(wheel, source):
         print(f"manifest.json copied from the source (the wheel does not package it): {line}", file=sys.stderr)
-    record_programs(requirements_path(), wheel, needs.programs)
+    catalog = Path(os.environ.get("PLUGIN_CATALOG_PATH") or "/opt/forgesyte/plugin_catalog.json")
+    record_programs(requirements_path(catalog), wheel, needs.programs)
     ids = ", ".join(sorted(wheel.entry_points))
     print(f"added {wheel.distribution} ({ids}); replaced {sorted(removed) or 'nothing'}", file=sys.stderr)
 

@@ -35,6 +35,11 @@ def _gaps(record: PluginRecord) -> dict[str, dict[str, Any]]:
     return gaps
 
 
+def requirements_path(catalog: Path) -> Path:
+    """Where the programs each plugin needs are kept: beside the image's catalog."""
+    return catalog.with_name("plugin_requirements.json")
+
+
 def _missing_programs(programs: Sequence[str]) -> dict[str, Any] | None:
     missing = [program for program in programs if shutil.which(program) is None]
     if not missing:
@@ -80,7 +85,7 @@ def export(
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0] if args and args[0] != "-" else get_settings().catalog_path or "plugin_catalog.json")
-    needs = out.with_name("plugin_requirements.json")
+    needs = requirements_path(out)
     requirements = json.loads(needs.read_text()) if needs.is_file() else {}
     catalog, errors = export(PluginRegistry(get_settings().plugin_allowlist), requirements)
     for error in errors:
