@@ -24,29 +24,37 @@ def video(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_killed_runner_worker_fails_its_job_and_the_pool_recovers(
+def test_a_killed_runner_worker_fails_its_job_alone_and_the_pool_recovers(
     tmp_path: Path, combined_catalog: Path, video: Path
 ) -> None:
-    running_stack = LocalStack(stack_config(tmp_path, combined_catalog, runner_workers=1)).start()
+    running_stack = LocalStack(stack_config(tmp_path, combined_catalog, runner_workers=2)).start()
     try:
         pool = running_stack.pools["runner"]
         pool.warm()
         api = client(running_stack)
-        pid_file = tmp_path / "runner.pid"
-        created = api.submit(video, "frame-counter", "count_frames", {"delay_s": 0.5, "pid_file": str(pid_file)})
-        api.upload(created, video, lambda done, total: None)
-        wait_for(api, created["job_id"], {"running"})
+        jobs = {}
+        for name, delay_s in (("victim", 0.5), ("neighbour", 0.2)):  # one job in each worker
+            pid_file = tmp_path / f"{name}.pid"
+            options = {"delay_s": delay_s, "pid_file": str(pid_file)}
+            created = api.submit(video, "frame-counter", "count_frames", options)
+            api.upload(created, video, lambda done, total: None)
+            jobs[name] = created["job_id"], pid_file
         deadline = time.monotonic() + 30
-        while not pid_file.exists():  # the plugin has started in its worker
+        while not all(pid_file.exists() for _, pid_file in jobs.values()):  # both plugins have started
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        pid = int(pid_file.read_text())
+        victim_id, victim_pid_file = jobs["victim"]
+        pid = int(victim_pid_file.read_text())
         assert pid in pool.worker_pids()  # type: ignore[union-attr]
         os.kill(pid, signal.SIGKILL)
-        died = wait_for(api, created["job_id"], TERMINAL, timeout=30)
+        died = wait_for(api, victim_id, TERMINAL, timeout=30)
         assert died["status"] == "failed"
         assert died["error_code"] == "runner_failed"
         assert "runner process died" in died["error_message"]
+        # The other worker's invocation is its own, as a Lambda environment's is: it runs to the end, once.
+        neighbour = wait_for(api, jobs["neighbour"][0], TERMINAL, timeout=30)
+        assert neighbour["status"] == "completed", neighbour
+        assert neighbour["attempt"] == 1
         again = api.submit(video, "frame-counter", "count_frames", {})
         api.upload(again, video, lambda done, total: None)
         assert wait_for(api, again["job_id"], TERMINAL)["status"] == "completed"

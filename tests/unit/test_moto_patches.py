@@ -121,3 +121,17 @@ def test_a_host_s_backend_is_found_once_and_is_moto_s_answer() -> None:
     for host in ("dynamodb.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com", "s3.amazonaws.com", None):
         assert dispatcher.get_backend_for_host(host) == original(dispatcher, host)
     assert "dynamodb.us-east-1.amazonaws.com" in dispatcher.__dict__["_forgesyte_backends"]
+
+
+def test_a_response_class_s_action_names_are_moto_s_own_and_worked_out_once() -> None:
+    import moto.core.responses
+    from moto.core.utils import method_names_from_class
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.sqs.responses import SQSResponse
+
+    moto_patches.install()
+    names = moto.core.responses.method_names_from_class
+    for handler in (DynamoHandler, SQSResponse):
+        assert names(handler) == method_names_from_class(handler)
+        assert names(handler) is names(handler)
+    assert "query" in names(DynamoHandler)

@@ -28,6 +28,7 @@ from forgesyte_core.observability import logger
 from forgesyte_dev.local.gateway import Gateway
 from forgesyte_dev.local.invoke import invoke
 from forgesyte_dev.local.lambda_image import ImageFunction
+from forgesyte_dev.local.moto_server import MotoServer
 from forgesyte_dev.local.outputs import FAKE_CREDENTIALS, publish_outputs
 from forgesyte_dev.local.routes import api_routes, cors_headers
 from forgesyte_dev.local.s3_events import with_sequencers
@@ -101,7 +102,7 @@ class LocalStack:
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.pools: dict[str, FunctionPool | ImageFunction] = {}
-        self.moto: Any = None
+        self.moto: MotoServer | None = None
         self.gateway: Gateway | None = None
         self.env: dict[str, str] = {}
         self.info: dict[str, Any] = {}
@@ -239,7 +240,7 @@ class LocalStack:
             config.api_key,
             api_routes(template),
             cors_headers(template, origins),
-            lambda event: self.pools["api"].submit(event).result(),
+            api_pool.call,
             web_root=config.web_root,
             expose_api_key=config.expose_api_key,
         )
@@ -318,26 +319,10 @@ class LocalStack:
     # -- parts -------------------------------------------------------------------------------
 
     def _start_moto(self) -> str:
-        import logging
-
-        from moto.server import ThreadedMotoServer
-
-        from forgesyte_dev.local import moto_patches
-
-        moto_patches.install()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3/SQS call otherwise
-        host = self.config.moto_host or self.config.host
         # Port 0: the OS picks a free one as the server binds (a port picked first could be taken by
-        # another process before the bind). moto's start() waits forever if the bind fails, so wait
-        # for it on a thread of our own, with a deadline.
-        self.moto = ThreadedMotoServer(ip_address=host, port=self.config.moto_port, verbose=False)
-        starting = threading.Thread(target=self.moto.start, daemon=True)
-        starting.start()
-        starting.join(timeout=MOTO_START_S)
-        if starting.is_alive():
-            raise RuntimeError(f"the moto server could not listen on {host}:{self.config.moto_port} (in use?)")
-        _, port = self.moto.get_host_and_port()
-        return f"http://{host}:{port}"
+        # another process before the bind).
+        self.moto = MotoServer(self.config.moto_host or self.config.host, self.config.moto_port, MOTO_START_S)
+        return self.moto.start()
 
     def _recover(self) -> None:
         """Runs a previous stack left running died with its workers: each is retried while it has attempts

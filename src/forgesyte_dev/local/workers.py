@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from typing import Any
 
 from forgesyte_core.observability import logger
@@ -23,28 +25,76 @@ from forgesyte_dev.local.invoke import handler_module, invoke
 VISIBILITY_S = 30
 
 
-def _start_worker(env: dict[str, str], function: str) -> None:
-    os.environ.update(env)  # what modules read at import (powertools' switches)
-    handler_module(function)  # import once per worker, as a warm Lambda container does
+class WorkerDied(RuntimeError):
+    """The worker process ended mid-invocation (killed, out of memory), as a Lambda environment can."""
 
 
-def _invoke_in(env: dict[str, str], function: str, event: dict[str, Any]) -> Any:
-    if any(os.environ.get(name) != value for name, value in env.items()):
-        os.environ.update(env)
-    return invoke(function, event)
+def _serve(function: str, pipe: Connection) -> None:  # pragma: no cover - runs in the worker
+    """A worker's life: import the handler once, as a warm Lambda container does, then take one
+    invocation at a time, ``(env, event)``, until the pool's end of the pipe closes."""
+    imported = False
+    while True:
+        try:
+            env, event = pipe.recv()
+        except (EOFError, OSError):
+            return  # the pool closed, or the stack's process died: nothing may outlive it
+        if env is not None:  # the function's environment, sent again only when it changed
+            os.environ.update(env)  # what modules read at import (powertools' switches)
+        if not imported:
+            handler_module(function)
+            imported = True
+        try:
+            answer: tuple[bool, Any] = (True, invoke(function, event) if event is not None else None)
+        except Exception as exc:  # the handler raised: its caller gets the error, as Lambda's would
+            answer = (False, exc)
+        try:
+            pipe.send(answer)
+        except Exception as exc:  # an answer or an error that does not pickle
+            pipe.send((False, RuntimeError(f"{function} returned what cannot be sent back: {exc!r}")))
 
 
-def _noop() -> None:
-    pass
+class _Worker:
+    """One execution environment: a process taking one invocation at a time over its own pipe."""
+
+    def __init__(self, function: str) -> None:
+        context = multiprocessing.get_context("spawn")  # a fork would copy the stack's threads and locks
+        self.pipe, theirs = context.Pipe()
+        self.process = context.Process(target=_serve, args=(function, theirs), name=f"{function}-worker", daemon=True)
+        self.process.start()
+        theirs.close()
+        self.env: dict[str, str] | None = None  # the environment this worker has
+
+    def call(self, env: dict[str, str], event: dict[str, Any] | None) -> Any:
+        try:
+            self.pipe.send((env if env is not self.env else None, event))
+            self.env = env
+            ok, value = self.pipe.recv()
+        except (EOFError, OSError) as exc:
+            raise WorkerDied(f"the worker process {self.process.pid} died ({exc.__class__.__name__})") from None
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        """Only for a worker at rest: its recv() ends and it exits."""
+        self.pipe.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 class FunctionPool:
-    """Worker processes running one function's handler.
+    """Worker processes running one function's handler, each one invocation at a time, like Lambda's
+    execution environments up to a reserved concurrency.
 
-    ``env`` is the function's environment, set when a worker starts and handed over with each event:
-    a pool can start (and import) with part of it, before the stack knows its resources' names. A
-    worker that dies (killed, out of memory) breaks a process pool for good; this pool replaces it, so
-    later events run, and tells ``on_crash`` which event was in flight, as Lambda would end that
+    ``call`` invokes on the caller's thread (the gateway's: no hand-off but the worker's pipe);
+    ``submit`` does it on one of the pool's threads and returns a future (the queue pollers'). ``env``
+    is the function's environment, sent to a worker with its first event and again when it changes: a
+    pool can start (and import) with part of it, before the stack knows its resources' names.
+
+    A worker that dies (killed, out of memory) ends only its own invocation, with ``WorkerDied``: it
+    is replaced, and ``on_crash`` learns which event was in flight, as Lambda would end that
     invocation with an error.
     """
 
@@ -58,66 +108,91 @@ class FunctionPool:
         self.function = function
         self.env = env
         self.workers = workers
-        self.slots = threading.Semaphore(workers)
+        self.slots = threading.Semaphore(workers)  # the pollers receive no more than this many batches
         self.replaced = 0
         self._on_crash = on_crash
+        self._idle: queue.SimpleQueue[_Worker | None] = queue.SimpleQueue()
+        for _ in range(workers):
+            self._idle.put(None)  # started on first use, or by warm()
+        self._all: list[_Worker] = []
         self._lock = threading.Lock()
-        self.executor = self._new_executor()
+        self._closed = False
+        self._threads = ThreadPoolExecutor(workers, thread_name_prefix=f"{function}-invoke")
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(self.env, self.function),
-        )
+    def _start(self) -> _Worker:
+        worker = _Worker(self.function)
+        with self._lock:
+            self._all.append(worker)
+        return worker
 
-    def warm(self) -> None:
-        """Start every worker now rather than on the first message."""
-        for future in [self.executor.submit(_noop) for _ in range(self.workers)]:
-            future.result()
-
-    def worker_pids(self) -> list[int]:
-        return [process.pid for process in list(getattr(self.executor, "_processes", {}).values())]
+    def call(self, event: dict[str, Any]) -> Any:
+        worker = self._idle.get() or self._start()  # waits while every worker is busy
+        try:
+            return worker.call(self.env, event)
+        except WorkerDied:
+            if self._closed:  # killed with the stack: nothing to replace or record
+                raise
+            logger.warning("a %s worker died; replacing it", self.function)
+            with self._lock:
+                self._all.remove(worker)
+                self.replaced += 1
+            worker.close()
+            worker = self._start()
+            if self._on_crash is not None:
+                try:
+                    self._on_crash(event)
+                except Exception:
+                    logger.exception("could not record the crash")
+            raise
+        finally:
+            self._idle.put(worker)
 
     def submit(self, event: dict[str, Any]) -> Future[Any]:
-        with self._lock:
-            try:
-                future = self.executor.submit(_invoke_in, self.env, self.function, event)
-            except BrokenProcessPool:
-                self._replace(self.executor)
-                future = self.executor.submit(_invoke_in, self.env, self.function, event)
-        future.add_done_callback(lambda done: self._check(done, event))
-        return future
+        return self._threads.submit(self.call, event)
 
-    def _check(self, future: Future[Any], event: dict[str, Any]) -> None:
-        if not isinstance(future.exception(), BrokenProcessPool):
-            return
-        logger.warning("a %s worker died; replacing the pool", self.function)
-        broken = self.executor
-        with self._lock:
-            if self.executor is broken:
-                self._replace(broken)
-        if self._on_crash is not None:
-            try:
-                self._on_crash(event)
-            except Exception:
-                logger.exception("could not record the crash")
+    def warm(self) -> None:
+        """Start every worker now, and wait until each has imported its handler."""
+        taken = [self._idle.get() or self._start() for _ in range(self.workers)]
+        try:
+            for worker in taken:
+                worker.call(self.env, None)
+        finally:
+            for worker in taken:
+                self._idle.put(worker)
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        broken.shutdown(wait=False, cancel_futures=True)
-        self.executor = self._new_executor()
-        self.replaced += 1
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [worker.process.pid for worker in self._all if worker.process.pid is not None]
 
     def kill(self) -> None:
         """Stop at once, as a crash would: running jobs are left half-done (the next stack's recovery ends them)."""
         self._on_crash = None
-        for process in list(getattr(self.executor, "_processes", {}).values()):
-            process.kill()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        self._closed = True
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            for worker in self._all:
+                worker.process.kill()
+        self._release(wait_s=5)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        """Stop once the running invocations have ended."""
+        self._closed = True
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        self._release(wait_s=30)  # the gateway's calls, which run on its own threads
+
+    def _release(self, wait_s: float) -> None:
+        deadline = time.monotonic() + wait_s
+        for _ in range(self.workers):  # each worker, as its invocation hands it back
+            try:
+                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if worker is not None:
+                worker.close()
+        with self._lock:
+            stuck, self._all = [w for w in self._all if w.process.is_alive()], []
+        for worker in stuck:  # still busy past the deadline
+            worker.process.kill()
 
 
 class QueuePoller(threading.Thread):

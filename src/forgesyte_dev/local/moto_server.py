@@ -1,0 +1,93 @@
+"""The local stack's moto server, in a process of its own, as AWS's services are not the caller's.
+
+In the stack's own process, moto shared one GIL with the gateway, the queue pollers and the
+webhooks: under 1,000 parallel ``GET /v1/jobs`` that process spent 3 ms of CPU a request on one
+core while the other waited. Its own process gives it the other core (bench/load.py: p95 from
+3.3 s to 2.3 s on this 2-core machine, all else equal).
+
+The child serves moto's own app on werkzeug's threaded server, as ``moto.server.ThreadedMotoServer``
+does, with the patches of ``moto_patches`` (atomic DynamoDB items, the speed-ups). It says which
+port it bound (or why it could not) on a pipe, and exits when that pipe closes: when the stack stops,
+or when the stack's process dies without stopping it (killed, crashed), so no server is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+def _serve(host: str, port: int, parent: Connection) -> None:  # pragma: no cover - runs in the child
+    import logging
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    from forgesyte_dev.local import moto_patches
+
+    moto_patches.install()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3/SQS call otherwise
+    try:
+        app = DomainDispatcherApplication(create_backend_app)
+        server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    except (OSError, SystemExit) as exc:  # werkzeug prints a bind error and exits
+        parent.send(("error", f"the moto server could not listen on {host}:{port} (in use?): {exc}"))
+        return
+    server.socket.listen(1024)  # werkzeug's backlog is 128: a burst of boto3 calls queues instead of resets
+    parent.send(("port", server.server_address[1]))
+
+    def exit_with_the_stack() -> None:
+        with contextlib.suppress(EOFError, OSError):
+            parent.recv()  # nothing is ever sent: this returns (EOFError) when the stack's end closes
+        os._exit(0)  # threads serving requests are the stack's; none may outlive it
+
+    threading.Thread(target=exit_with_the_stack, name="parent-watch", daemon=True).start()
+    server.serve_forever()
+
+
+class MotoServer:
+    """``start()`` returns the server's URL once it listens; ``stop()`` ends it (and every item in it)."""
+
+    def __init__(self, host: str, port: int = 0, start_timeout_s: float = 30.0) -> None:
+        self.host, self.port, self.start_timeout_s = host, port, start_timeout_s
+        self.process: Any = None
+        self._pipe: Connection | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def start(self) -> str:
+        context = multiprocessing.get_context("spawn")  # a fork would copy the stack's threads and locks
+        ours, theirs = context.Pipe()
+        self.process = context.Process(target=_serve, args=(self.host, self.port, theirs), name="moto", daemon=True)
+        self.process.start()
+        theirs.close()
+        self._pipe = ours
+        if not ours.poll(self.start_timeout_s):
+            self.stop()
+            raise RuntimeError(f"the moto server did not start within {self.start_timeout_s:.0f} s")
+        try:
+            kind, value = ours.recv()
+        except EOFError:
+            self.stop()
+            raise RuntimeError(f"the moto server exited while starting (code {self.process.exitcode})") from None
+        if kind == "error":
+            self.stop()
+            raise RuntimeError(value)
+        return f"http://{self.host}:{value}"
+
+    def stop(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()  # the child's watcher sees EOF and exits
+            self._pipe = None
+        if self.process is not None:
+            self.process.join(timeout=5)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+            self.process = None
