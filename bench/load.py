@@ -11,9 +11,9 @@ readers run in a process of their own, as a user's clients do: in the stack's, t
 from __future__ import annotations
 
 import http.client
+import multiprocessing
 import tempfile
 import time
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
