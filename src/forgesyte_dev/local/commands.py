@@ -59,12 +59,13 @@ def dev(
             "ingest_and_runner": "invoked by you: `forgesyte sam-events` writes their events from the queues",
         }
     logger.info("serving until Ctrl-C", extra=extra)
+    interrupted = False
     try:
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # the workers ignore Ctrl-C: what they run is cut short here (retried at the next start)
+        interrupted = True
     finally:
-        stack.stop()
+        stack.stop(crash=interrupted)
         if containers is not None:
             containers.close()
     return 0

@@ -24,6 +24,7 @@ import contextlib
 import importlib.util
 import multiprocessing
 import os
+import signal
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -49,6 +50,7 @@ def _serve(host: str, port: int, parent: Connection) -> None:  # pragma: no cove
 
     from forgesyte_dev.local import moto_patches
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stack's to handle; it closes the pipe
     moto_patches.install()
     app = _with_raw_uri(DomainDispatcherApplication(create_backend_app))
     server = wsgi.Server((host, port), app, numthreads=THREADS, request_queue_size=BACKLOG, server_name="moto")

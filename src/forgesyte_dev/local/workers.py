@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ class WorkerDied(RuntimeError):
 def _serve(function: str, pipe: Connection) -> None:  # pragma: no cover - runs in the worker
     """A worker's life: import the handler once, as a warm Lambda container does, then take one
     invocation at a time, ``(env, event)``, until the pool's end of the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stack's to handle; it closes the pipe
     imported = False
     while True:
         try:
