@@ -119,9 +119,9 @@ def test_runners_claiming_at_once_run_the_plugin_once(
     runner = wiring.runner()
     outcomes = together(3, lambda: runner.run(job_id, "lambda"))
     assert runs == [job_id]
-    assert sum(outcome is None for outcome in outcomes) == 2, [
-        "".join(traceback.format_exception(o)) if isinstance(o, Exception) else o for o in outcomes
-    ]
+    errors = ["".join(traceback.format_exception(o)) for o in outcomes if isinstance(o, Exception)]
+    assert not errors, "\n".join(errors)
+    assert sum(outcome is None for outcome in outcomes) == 2, outcomes
     assert job(job_id)["status"] == "completed"
 
 

@@ -60,6 +60,7 @@ def test_transitions_are_conditional(aws: Aws) -> None:
         store.transition("00000000-0000-4000-8000-000000000000", JobStatus.FAILED)
 
 
+@pytest.mark.usefixtures("atomic_writes")  # tests/conftest.py: DynamoDB's per-item atomicity
 def test_two_claims_racing_one_wins(aws: Aws) -> None:
     store = wiring.job_store()
     job_id = new_job(store)

@@ -67,6 +67,7 @@ class FakeStack:
     """Records the config, then stops at once as SIGTERM would."""
 
     started: ClassVar[list[stack.StackConfig]] = []
+    stopped_as_crash: ClassVar[list[bool]] = []
     on_term: ClassVar[Any] = None
 
     def __init__(self, config: stack.StackConfig) -> None:
@@ -81,8 +82,8 @@ class FakeStack:
         FakeStack.on_term()  # the stack is up: now Ctrl-C
         return {"api_url": "http://127.0.0.1:1"}
 
-    def stop(self) -> None:
-        pass
+    def stop(self, crash: bool = False) -> None:
+        FakeStack.stopped_as_crash.append(crash)
 
 
 def test_dev_lambda_image_serves_the_work_queue_with_the_image_and_lists_its_plugins(
@@ -97,6 +98,7 @@ def test_dev_lambda_image_serves_the_work_queue_with_the_image_and_lists_its_plu
     assert cli.main(["dev", "--lambda-image", "my-runner:lambda", "--port", "0"]) == 0
     config = FakeStack.started[-1]
     assert config.lambda_image == "my-runner:lambda"
+    assert FakeStack.stopped_as_crash[-1] is False  # SIGTERM stops it cleanly; only Ctrl-C is a crash-stop
     listed = Path(config.extra_env["PLUGIN_CATALOG_PATH"])
     assert listed.parent == project / ".local-stack"
     assert json.loads(listed.read_text()) == ADDED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,3 +136,50 @@ def test_a_response_class_s_action_names_are_moto_s_own_and_worked_out_once() ->
         assert names(handler) == method_names_from_class(handler)
         assert names(handler) is names(handler)
     assert "query" in names(DynamoHandler)
+
+
+def test_a_write_waits_for_a_read_s_answer_to_be_built(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto answers a read with the stored item's own attributes, copied after its backend returns; a
+    write must not change them until the copy is made (it did: "dictionary changed size")."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    key = {"id": {"S": "held"}, "n": {"N": "1"}}
+    dynamodb.put_item(TableName="jobs", Item={**key, "status": {"S": "queued"}})
+    reading, release = threading.Event(), threading.Event()
+    real_describe = Item.describe_attrs
+
+    def describe_then_hold(self: Item, *args: Any, **kwargs: Any) -> Any:
+        answer = real_describe(self, *args, **kwargs)
+        if threading.current_thread().name == "reader":
+            reading.set()
+            release.wait(timeout=30)
+        return answer
+
+    monkeypatch.setattr(Item, "describe_attrs", describe_then_hold)
+    answers: dict[str, Any] = {}
+    reader = threading.Thread(
+        name="reader", target=lambda: answers.setdefault("read", dynamodb.get_item(TableName="jobs", Key=key))
+    )
+    writer = threading.Thread(
+        target=lambda: answers.setdefault(
+            "write",
+            dynamodb.update_item(
+                TableName="jobs",
+                Key=key,
+                UpdateExpression="SET #s = :s, attempt = :a",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":s": {"S": "running"}, ":a": {"N": "1"}},
+            ),
+        )
+    )
+    reader.start()
+    assert reading.wait(timeout=30)
+    writer.start()
+    writer.join(timeout=1)
+    held = writer.is_alive()  # still waiting for the read's answer
+    release.set()
+    reader.join(timeout=30)
+    writer.join(timeout=30)
+    assert held
+    assert answers["read"]["Item"] == {**key, "status": {"S": "queued"}}  # the item as it was, whole
+    assert dynamodb.get_item(TableName="jobs", Key=key)["Item"]["status"] == {"S": "running"}

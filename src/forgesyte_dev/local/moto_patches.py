@@ -3,7 +3,9 @@
 **Atomic items.** DynamoDB checks a write's condition and writes the item as one step; moto's
 server runs each request on a thread of its own and does not lock, so two conditional writes to
 one item (two runners claiming a job, two retries of one idempotent submit) could both pass. Its
-DynamoDB operations take one lock here, as the tests' ``atomic_writes`` fixture does in-process.
+DynamoDB item requests take one lock here, as the tests' ``atomic_writes`` fixture does in-process:
+the whole request, answer included, because moto answers a read with the stored item's own
+attributes and a write changes them in place ("dictionary changed size during iteration").
 
 **Speed.**
 
@@ -60,24 +62,37 @@ def install() -> None:
         _installed = True
 
 
-ITEM_CALLS = ("put_item", "update_item", "delete_item", "get_item", "query", "scan", "transact_write_items")
+# moto's DynamoDB request handlers (moto.dynamodb.responses.DynamoHandler) that read or write items.
+ITEM_REQUESTS = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "get_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_get_items",
+    "transact_write_items",
+)
 
 
 def make_dynamodb_atomic(set_attribute: Callable[[Any, str, Any], None] = setattr) -> None:
-    """One lock around moto's DynamoDB item operations (``set_attribute``: how to patch; a test's
-    ``monkeypatch.setattr`` undoes it afterwards). Reads too: moto copies an item's attributes to
-    answer, and a write changing them meanwhile made a read fail ("dictionary changed size")."""
-    from moto.dynamodb.models import DynamoDBBackend
+    """One lock around each of moto's DynamoDB item requests, from reading the request to building
+    the answer (``set_attribute``: how to patch; a test's ``monkeypatch.setattr`` undoes it
+    afterwards). The backend's calls alone are not enough: moto answers a read by copying the stored
+    item's attributes after the backend returns, and a write meanwhile changed them under it."""
+    from moto.dynamodb.responses import DynamoHandler
 
     lock = threading.RLock()
-    for name in ITEM_CALLS:
-        real = getattr(DynamoDBBackend, name)
+    for name in ITEM_REQUESTS:
+        real = getattr(DynamoHandler, name)
 
         def atomic(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
             with lock:
                 return _real(self, *args, **kwargs)
 
-        set_attribute(DynamoDBBackend, name, functools.wraps(real)(atomic))
+        set_attribute(DynamoHandler, name, functools.wraps(real)(atomic))
 
 
 def _remember_backends_per_host() -> None:
