@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
-import platform
 import time
 from pathlib import Path
 
-from bench import footage, imports, load, local_stack, plugins, probe, runner_memory, segments, uploads, yolo_speed
+from bench import (
+    footage,
+    imports,
+    load,
+    local_stack,
+    machine,
+    plugins,
+    probe,
+    runner_memory,
+    segments,
+    uploads,
+    yolo_speed,
+)
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -27,11 +38,7 @@ def main() -> int:
         "segments": segments.run(),
     }
     report = {
-        "machine": {
-            "python": platform.python_version(),
-            "cpu_count": __import__("os").cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine.describe(),
         "took_s": round(time.time() - started, 1),
         **sections,
     }
