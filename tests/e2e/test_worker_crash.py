@@ -33,7 +33,8 @@ def test_a_killed_runner_worker_fails_its_job_alone_and_the_pool_recovers(
         pool.warm()
         api = client(running_stack)
         jobs = {}
-        for name, delay_s in (("victim", 0.5), ("neighbour", 0.2)):  # one job in each worker
+        # One job in each worker; the neighbour's 90 frames take 7 s, long past the kill.
+        for name, delay_s in (("victim", 0.5), ("neighbour", 0.08)):
             pid_file = tmp_path / f"{name}.pid"
             options = {"delay_s": delay_s, "pid_file": str(pid_file)}
             created = api.submit(video, "frame-counter", "count_frames", options)
@@ -47,6 +48,7 @@ def test_a_killed_runner_worker_fails_its_job_alone_and_the_pool_recovers(
         pid = int(victim_pid_file.read_text())
         assert pid in pool.worker_pids()  # type: ignore[union-attr]
         os.kill(pid, signal.SIGKILL)
+        assert api.job(jobs["neighbour"][0])["status"] == "running"  # still running when its neighbour died
         died = wait_for(api, victim_id, TERMINAL, timeout=30)
         assert died["status"] == "failed"
         assert died["error_code"] == "runner_failed"

@@ -24,6 +24,7 @@ from forgesyte_dev.local.stack import LocalStack
 from forgesyte_dev.synthetic import crossing_scene
 from forgesyte_dev.text_lines import rendered_lines
 from tests.images.conftest import start_stack
+from tests.media_factory import looped
 
 TERMINAL = {"completed", "failed", "cancelled"}
 
@@ -130,8 +131,8 @@ def test_batch_image_runs_the_job_definitions_command(built: dict[str, float], c
 @pytest.mark.slow
 def test_a_batch_container_killed_mid_job_ends_batch_failed(built: dict[str, float], tmp_path: Path) -> None:
     """With no attempts left (MAX_ATTEMPTS=1); with attempts left reconcile retries it (tests/integration)."""
-    long_clip = tmp_path / "long.mp4"
-    crossing_scene(640, 360, seconds=120).write(long_clip)
+    crossing_scene(640, 360, seconds=4).write(tmp_path / "4s.mp4")
+    long_clip = looped(tmp_path / "4s.mp4", tmp_path / "long.mp4", 30)
     stack = start_stack(
         tmp_path,
         batch_image=images.BATCH_CPU.tag,
