@@ -223,6 +223,9 @@ def _local(args: argparse.Namespace) -> int:
             args.api_workers,
             args.lambda_image,
         )
+    except KeyboardInterrupt:  # Ctrl-C before the stack began to start (its imports): nothing to stop
+        print(f"forgesyte: {args.command} interrupted", file=sys.stderr)
+        return 130
     except ModuleNotFoundError as exc:
         print(
             f"forgesyte: {args.command} needs the local stack's packages ({exc.name} is missing): "

@@ -5,6 +5,11 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the stack's modules import boto3: only `forgesyte dev` pays for them
+    from forgesyte_dev.local.sam_local import SamLocal
+    from forgesyte_dev.local.stack import StackConfig
 
 
 def dev(
@@ -19,9 +24,8 @@ def dev(
     api_workers: int = 4,
     lambda_image: str | None = None,
 ) -> int:
-    from forgesyte_core.observability import logger
     from forgesyte_dev.local import sam_local as sam
-    from forgesyte_dev.local.stack import LocalStack, StackConfig
+    from forgesyte_dev.local.stack import StackConfig
     from forgesyte_dev.project import project_dir
 
     containers = sam.prepare() if sam_local else None
@@ -48,26 +52,40 @@ def dev(
     if containers is not None:  # moto on the podman bridge, env.json pointing there
         config.moto_host = config.container_host = containers.gateway
         config.functions_by_sam = True  # ingest and the runner: `forgesyte sam-events`, then sam local invoke
-    stack = LocalStack(config).start()
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    extra = {"docs": f"{stack.info['api_url']}/docs", "env_json": "env.json"}
-    if containers is not None:
-        extra |= {
-            "DOCKER_HOST": containers.docker_host,
-            "invoke_image": containers.invoke_image,
-            "ingest_and_runner": "invoked by you: `forgesyte sam-events` writes their events from the queues",
-        }
-    logger.info("serving until Ctrl-C", extra=extra)
+    try:
+        return _serve(config, containers)
+    finally:
+        if containers is not None:
+            containers.close()
+
+
+def _serve(config: StackConfig, containers: SamLocal | None) -> int:
+    """Start the stack and serve until SIGTERM or Ctrl-C; whenever Ctrl-C comes, stop what started."""
+    from forgesyte_core.observability import logger
+    from forgesyte_dev.local.stack import LocalStack
+
+    try:
+        stack = LocalStack(config).start()
+    except KeyboardInterrupt:  # start() has already stopped what it started
+        logger.info("interrupted while starting; nothing is left running")
+        return 130
     interrupted = False
     try:
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        extra = {"docs": f"{stack.info['api_url']}/docs", "env_json": "env.json"}
+        if containers is not None:
+            extra |= {
+                "DOCKER_HOST": containers.docker_host,
+                "invoke_image": containers.invoke_image,
+                "ingest_and_runner": "invoked by you: `forgesyte sam-events` writes their events from the queues",
+            }
+        logger.info("serving until Ctrl-C", extra=extra)
         stopped.wait()
     except KeyboardInterrupt:  # the workers ignore Ctrl-C: what they run is cut short here (retried at the next start)
         interrupted = True
     finally:
         stack.stop(crash=interrupted)
-        if containers is not None:
-            containers.close()
     return 0
 
 

@@ -24,10 +24,11 @@ import contextlib
 import importlib.util
 import multiprocessing
 import os
-import signal
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
+
+from forgesyte_dev.local.children import ctrl_c_blocked
 
 THREADS = 32  # requests served at once: the queue pollers' long polls hold one each, for up to a second
 BACKLOG = 1024  # connections the kernel holds while every thread is busy
@@ -50,16 +51,18 @@ def _serve(host: str, port: int, parent: Connection) -> None:  # pragma: no cove
 
     from forgesyte_dev.local import moto_patches
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stack's to handle; it closes the pipe
     moto_patches.install()
     app = _with_raw_uri(DomainDispatcherApplication(create_backend_app))
     server = wsgi.Server((host, port), app, numthreads=THREADS, request_queue_size=BACKLOG, server_name="moto")
     try:
-        server.prepare()  # binds and listens
-    except OSError as exc:
-        parent.send(("error", f"the moto server could not listen on {host}:{port} (in use?): {exc}"))
+        try:
+            server.prepare()  # binds and listens
+        except OSError as exc:
+            parent.send(("error", f"the moto server could not listen on {host}:{port} (in use?): {exc}"))
+            return
+        parent.send(("port", server.bind_addr[1]))
+    except OSError:  # BrokenPipeError: the stack stopped (Ctrl-C) while this server was starting
         return
-    parent.send(("port", server.bind_addr[1]))
 
     def exit_with_the_stack() -> None:
         with contextlib.suppress(EOFError, OSError):
@@ -77,6 +80,7 @@ class MotoServer:
         self.host, self.port, self.start_timeout_s = host, port, start_timeout_s
         self.process: Any = None
         self._pipe: Connection | None = None
+        self._listening = False
 
     @property
     def pid(self) -> int | None:
@@ -89,7 +93,8 @@ class MotoServer:
         context = multiprocessing.get_context("spawn")  # a fork would copy the stack's threads and locks
         ours, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(self.host, self.port, theirs), name="moto", daemon=True)
-        self.process.start()
+        with ctrl_c_blocked():  # Ctrl-C is the stack's to handle; it closes the pipe
+            self.process.start()
         theirs.close()
         self._pipe = ours
         if not ours.poll(self.start_timeout_s):
@@ -105,6 +110,7 @@ class MotoServer:
         if kind == "error":
             self.stop()
             raise RuntimeError(value)
+        self._listening = True
         return f"http://{self.host}:{value}"
 
     def stop(self) -> None:
@@ -112,8 +118,10 @@ class MotoServer:
             self._pipe.close()  # the child's watcher sees EOF and exits
             self._pipe = None
         if self.process is not None:
-            self.process.join(timeout=5)
+            # A server still starting reads its pipe only once it listens: it has nothing to finish.
+            self.process.join(timeout=5 if self._listening else 0)
             if self.process.is_alive():
                 self.process.kill()
                 self.process.join()
             self.process = None
+        self._listening = False

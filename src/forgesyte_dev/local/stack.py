@@ -112,13 +112,22 @@ class LocalStack:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> LocalStack:
-        began = time.perf_counter()
+        """Start everything, or, when start-up fails or is interrupted (Ctrl-C), stop what it started."""
         self._saved_environ = dict(os.environ)
+        try:
+            return self._start()
+        except BaseException:
+            self.stop(crash=True)  # nothing has run yet: its workers and moto end at once
+            raise
+
+    def _start(self) -> LocalStack:
+        began = time.perf_counter()
         config = self.config
         # The API's workers import while the resources are made, so the first request finds them warm;
         # powertools reads its switches at import, so those go with them from the start.
         quiet = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", **config.extra_env}
         api_pool = FunctionPool("api", quiet, config.api_workers)
+        self.pools = {"api": api_pool}  # stop() ends it, should start-up fail from here on
         threading.Thread(target=api_pool.warm, name="warm-api", daemon=True).start()
         moto_url = config.moto_url or self._start_moto()
         os.environ.update(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from forgesyte_core.observability import logger
+from forgesyte_dev.local.children import ctrl_c_blocked
 from forgesyte_dev.local.events import sqs_event
 from forgesyte_dev.local.invoke import handler_module, invoke
 
@@ -33,7 +33,6 @@ class WorkerDied(RuntimeError):
 def _serve(function: str, pipe: Connection) -> None:  # pragma: no cover - runs in the worker
     """A worker's life: import the handler once, as a warm Lambda container does, then take one
     invocation at a time, ``(env, event)``, until the pool's end of the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stack's to handle; it closes the pipe
     imported = False
     while True:
         try:
@@ -62,7 +61,8 @@ class _Worker:
         context = multiprocessing.get_context("spawn")  # a fork would copy the stack's threads and locks
         self.pipe, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(function, theirs), name=f"{function}-worker", daemon=True)
-        self.process.start()
+        with ctrl_c_blocked():  # Ctrl-C is the stack's to handle; it closes the pipe
+            self.process.start()
         theirs.close()
         self.env: dict[str, str] | None = None  # the environment this worker has
 
@@ -158,6 +158,9 @@ class FunctionPool:
         try:
             for worker in taken:
                 worker.call(self.env, None)
+        except WorkerDied:
+            if not self._closed:
+                raise  # a worker died importing its handler: the import's error is in the stack's output
         finally:
             for worker in taken:
                 self._idle.put(worker)
