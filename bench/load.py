@@ -54,7 +54,7 @@ def _crowd(api_url: str, key: str, clients: int, requests: int, submit: bool) ->
             outcome = type(exc).__name__
         return outcome, time.perf_counter() - began
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(clients) as pool:
         answers = list(pool.map(one, range(requests)))
     latencies = sorted(seconds for _, seconds in answers)
@@ -64,6 +64,7 @@ def _crowd(api_url: str, key: str, clients: int, requests: int, submit: bool) ->
         "ok": sum(1 for status, _ in answers if status == expected),
         "resets_or_errors": sum(1 for status, _ in answers if status != expected),
         "wall_s": round(time.perf_counter() - began, 2),
+        "client_cpu_s": round(time.process_time() - cpu, 2),
         "p50_s": round(latencies[len(latencies) // 2], 3),
         "p95_s": round(latencies[int(len(latencies) * 0.95) - 1], 3),
     }
