@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from forgesyte_dev import catalog_build, plugins_cmd, probe_cmd
-
 ENV_API_URL, ENV_API_KEY = "FORGESYTE_API_URL", "FORGESYTE_API_KEY"
 DEFAULT_LOCAL_KEY = "forgesyte-local-dev-key"
 DROP_OWNER = "s3-drop"  # forgesyte_core.intake.drops.DROP_OWNER, without importing pynamodb into the CLI
@@ -181,16 +179,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:  # Ctrl-C: what was sent stays sent (a submitted job runs on); no traceback
+        print("forgesyte: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    # Each command imports what it uses: `forgesyte --help` and the API commands never load boto3 or
+    # pynamodb (most of a second).
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
     if args.command == "probe":
+        from forgesyte_dev import probe_cmd
+
         return probe_cmd.run(args.files, args.expect, sys.stdout)
     if args.command == "catalog":
         return _catalog(args)
     if args.command == "plugins" and not args.remote:
+        from forgesyte_dev import plugins_cmd
+
         return plugins_cmd.run(args.json, sys.stdout)
     if args.command in ("dev", "demo"):
         return _local(args)
@@ -223,9 +235,6 @@ def _local(args: argparse.Namespace) -> int:
             args.api_workers,
             args.lambda_image,
         )
-    except KeyboardInterrupt:  # Ctrl-C before the stack began to start (its imports): nothing to stop
-        print(f"forgesyte: {args.command} interrupted", file=sys.stderr)
-        return 130
     except ModuleNotFoundError as exc:
         print(
             f"forgesyte: {args.command} needs the local stack's packages ({exc.name} is missing): "
@@ -286,6 +295,7 @@ def _events(args: argparse.Namespace) -> int:
 
 def _catalog(args: argparse.Namespace) -> int:
     from forgesyte_core.plugins.catalog import IMAGE_CATALOG
+    from forgesyte_dev import catalog_build
 
     if IMAGE_CATALOG.is_file():
         print(

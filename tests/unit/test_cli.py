@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,34 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["--version"])
     assert done.value.code == 0
     assert capsys.readouterr().out.startswith("forgesyte 0.")
+
+
+def test_the_command_line_loads_no_aws_sdk_until_a_command_needs_it() -> None:
+    """`forgesyte --help` and the API commands start in a tenth of a second, not most of one."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, forgesyte_dev.cli; print(sorted(set(sys.modules) & {'boto3', 'botocore', 'pynamodb'}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_ctrl_c_in_any_command_exits_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from forgesyte_dev import probe_cmd
+
+    def interrupted(*_: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(probe_cmd, "run", interrupted)
+    assert cli.main(["probe", "clip.mp4"]) == 130
+    assert capsys.readouterr().err == "forgesyte: interrupted\n"
 
 
 def test_every_option_of_every_command_says_what_it_does() -> None:
