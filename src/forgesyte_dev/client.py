@@ -16,6 +16,8 @@ import requests
 TERMINAL = {"completed", "failed", "cancelled"}
 # A reset connection, a throttle or a server error is worth another try, with a growing pause:
 # reads are safe to repeat, and a submit carries an Idempotency-Key, so its retry makes no second job.
+# A refused connection is not: nothing listens there (no stack running, a wrong port), and a crowd
+# never causes one (a full listen backlog drops the connection attempt, which TCP sends again).
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 CONTENT_TYPES = {
@@ -113,6 +115,15 @@ def local_stack_state(state_file: Path | None = None) -> dict[str, Any]:
     return state
 
 
+def _refused(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 @dataclass
 class ApiClient:
     base_url: str
@@ -134,8 +145,8 @@ class ApiClient:
                 response = requests.request(
                     method, url, headers=headers, timeout=self.timeout, allow_redirects=False, **kwargs
                 )
-            except requests.ConnectionError:
-                if delay is None:
+            except requests.ConnectionError as exc:
+                if delay is None or _refused(exc):
                     raise ApiError(
                         0, f"cannot reach {self.base_url}: is the stack running and the URL right?"
                     ) from None

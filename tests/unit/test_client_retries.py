@@ -110,3 +110,14 @@ def test_a_post_without_a_key_is_not_retried() -> None:
         with pytest.raises(ApiError):
             ApiClient(api.url, "key").request("POST", "/v1/jobs/j1/cancel")
         assert len(api.seen) == 1
+
+
+def test_a_refused_connection_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing listens (the stack is not running): the user hears so at once, not after the retries."""
+    pauses: list[float] = []
+    monkeypatch.setattr(client.time, "sleep", pauses.append)
+    with flaky([]) as api:
+        url = api.url  # closed: its port now refuses
+    with pytest.raises(ApiError, match="cannot reach"):
+        ApiClient(url, "key", timeout=2).request("GET", "/v1/jobs")
+    assert pauses == []
