@@ -2,10 +2,12 @@
 of their S3 events delivered a second time, and the local API under 1,000 parallel reads.
 
 Counts what was lost or run twice (both must be 0), jobs a minute, and p50/p95 per stage
-(upload, validate, queue wait, run). Reads: 1,000 ``GET /v1/jobs`` from 64 clients and then all at
-once on the fresh stack, and from 64 clients again once the 500 jobs are in the table (moto's
-in-memory index query then dominates each request), with p50/p95 and connections reset. Then 200
-clients submit a job each at the same moment, without the client's retries, so a reset would count.
+(upload, validate, queue wait, run). Reads: 1,000 ``GET /v1/jobs`` from 64 clients, then all at
+once on the fresh stack in 10 rounds (the first round's figures, each round's p95 and their
+median, which the target is judged on), and from 64 clients again once the 500 jobs are in the
+table (moto's in-memory index query then dominates each request), with p50/p95 and connections
+reset. Then 200 clients submit a job each at the same moment, without the client's retries, so a
+reset would count.
 The clients run in a process of their own, as a user's do: in the stack's, they would share its GIL.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
+import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -28,6 +31,7 @@ from forgesyte_dev.synthetic import crossing_scene
 
 JOBS, CLIENTS, DUPLICATES = 500, 32, 50
 READS = 1000
+ROUNDS = 10  # of the 1,000 reads at once: one run's p95 moves by a third on these machines
 
 
 SUBMITTERS = 200
@@ -94,7 +98,7 @@ def run() -> dict[str, Any]:
             # 64 clients first: each API worker's first request makes its boto3 client (a cold start,
             # which Lambda counts apart from a burst on warm environments).
             from_64 = _apart(stack, 64)
-            all_at_once = _apart(stack, READS)
+            rounds = [_apart(stack, READS) for _ in range(ROUNDS)]
             burst = Burst(jobs=JOBS, clients=CLIENTS, duplicate_events=DUPLICATES, deadline_s=1500)
             report = run_burst(stack.info, stack.label, config.state_dir / "events.jsonl", video, burst)
             after_burst = _apart(stack, 64)
@@ -102,6 +106,13 @@ def run() -> dict[str, Any]:
         finally:
             stack.stop()
     jobs = report.as_dict()
+    all_at_once = {
+        **rounds[0],
+        "rounds": ROUNDS,
+        "p95_s_each_round": [each["p95_s"] for each in rounds],
+        "median_p95_s": round(statistics.median(each["p95_s"] for each in rounds), 3),
+        "resets_or_errors": sum(each["resets_or_errors"] for each in rounds),
+    }
     return {
         "what": f"{JOBS} motion-tracker jobs (1 s 160x90 clip) from {CLIENTS} clients, {DUPLICATES} S3 events "
         "sent twice; forgesyte dev defaults (2 runner workers, 4 API workers); then 1,000 GET /v1/jobs",
@@ -112,11 +123,11 @@ def run() -> dict[str, Any]:
         "reads_from_64_clients_after_the_burst": after_burst,
         "submits_from_200_clients_at_once": submits,
         "target": "0 lost, 0 run twice, 0 resets (200 submitting clients included); 1,000 parallel reads "
-        "p95 <= 2 s (fresh stack)",
+        f"p95 <= 2 s (fresh stack; the median of {ROUNDS} rounds)",
         "target_met": jobs["lost"] == 0
         and jobs["run_twice"] == 0
         and all_at_once["resets_or_errors"] == after_burst["resets_or_errors"] == submits["resets_or_errors"] == 0
-        and all_at_once["p95_s"] <= 2.0,
+        and all_at_once["median_p95_s"] <= 2.0,
     }
 
 
