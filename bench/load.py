@@ -111,7 +111,7 @@ def run() -> dict[str, Any]:
         "rounds": ROUNDS,
         "p95_s_each_round": [each["p95_s"] for each in rounds],
         "median_p95_s": round(statistics.median(each["p95_s"] for each in rounds), 3),
-        "resets_or_errors": sum(each["resets_or_errors"] for each in rounds),
+        "resets_or_errors_all_rounds": sum(each["resets_or_errors"] for each in rounds),
     }
     return {
         "what": f"{JOBS} motion-tracker jobs (1 s 160x90 clip) from {CLIENTS} clients, {DUPLICATES} S3 events "
@@ -126,7 +126,10 @@ def run() -> dict[str, Any]:
         f"p95 <= 2 s (fresh stack; the median of {ROUNDS} rounds)",
         "target_met": jobs["lost"] == 0
         and jobs["run_twice"] == 0
-        and all_at_once["resets_or_errors"] == after_burst["resets_or_errors"] == submits["resets_or_errors"] == 0
+        and all_at_once["resets_or_errors_all_rounds"]
+        == after_burst["resets_or_errors"]
+        == submits["resets_or_errors"]
+        == 0
         and all_at_once["median_p95_s"] <= 2.0,
     }
 

@@ -28,8 +28,6 @@ def dev(
     from forgesyte_dev.local.stack import StackConfig
     from forgesyte_dev.project import project_dir
 
-    containers = sam.prepare() if sam_local else None
-
     project = project_dir()
     extra_env = {"POWERTOOLS_LOG_LEVEL": "INFO"}
     if lambda_image:  # the API lists what the image runs, as after exporting its catalog for a deploy
@@ -49,6 +47,7 @@ def dev(
         expose_api_key=expose_api_key,
         extra_env=extra_env,
     )
+    containers = sam.prepare() if sam_local else None  # from here on, closed however the command ends
     if containers is not None:  # moto on the podman bridge, env.json pointing there
         config.moto_host = config.container_host = containers.gateway
         config.functions_by_sam = True  # ingest and the runner: `forgesyte sam-events`, then sam local invoke

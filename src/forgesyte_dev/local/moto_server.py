@@ -55,13 +55,15 @@ def _serve(host: str, port: int, parent: Connection) -> None:  # pragma: no cove
     app = _with_raw_uri(DomainDispatcherApplication(create_backend_app))
     server = wsgi.Server((host, port), app, numthreads=THREADS, request_queue_size=BACKLOG, server_name="moto")
     try:
-        try:
-            server.prepare()  # binds and listens
-        except OSError as exc:
-            parent.send(("error", f"the moto server could not listen on {host}:{port} (in use?): {exc}"))
-            return
-        parent.send(("port", server.bind_addr[1]))
+        server.prepare()  # binds and listens
+        reply: tuple[str, Any] = ("port", server.bind_addr[1])
+    except OSError as exc:
+        reply = ("error", f"the moto server could not listen on {host}:{port} (in use?): {exc}")
+    try:
+        parent.send(reply)
     except OSError:  # BrokenPipeError: the stack stopped (Ctrl-C) while this server was starting
+        return
+    if reply[0] == "error":
         return
 
     def exit_with_the_stack() -> None:
