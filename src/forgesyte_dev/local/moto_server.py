@@ -95,10 +95,12 @@ class MotoServer:
         context = multiprocessing.get_context("spawn")  # a fork would copy the stack's threads and locks
         ours, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(self.host, self.port, theirs), name="moto", daemon=True)
-        with ctrl_c_blocked():  # Ctrl-C is the stack's to handle; it closes the pipe
-            self.process.start()
-        theirs.close()
-        self._pipe = ours
+        self._pipe = ours  # stop() closes it, even if Ctrl-C ends start() as the child starts
+        try:
+            with ctrl_c_blocked():  # Ctrl-C is the stack's to handle; it closes the pipe
+                self.process.start()
+        finally:
+            theirs.close()
         if not ours.poll(self.start_timeout_s):
             self.stop()
             raise RuntimeError(f"the moto server did not start within {self.start_timeout_s:.0f} s")
@@ -119,11 +121,11 @@ class MotoServer:
         if self._pipe is not None:
             self._pipe.close()  # the child's watcher sees EOF and exits
             self._pipe = None
-        if self.process is not None:
+        if self.process is not None and self.process.pid is not None:  # None: it never started
             # A server still starting reads its pipe only once it listens: it has nothing to finish.
             self.process.join(timeout=5 if self._listening else 0)
             if self.process.is_alive():
                 self.process.kill()
                 self.process.join()
-            self.process = None
+        self.process = None
         self._listening = False
