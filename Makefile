@@ -86,7 +86,8 @@ typecheck: $(STAMP)
 # pytest 9); the files with the most slow tests go first (tests/conftest.py), so no long file starts
 # last. The 15 slowest tests are listed at the end.
 PYTEST_WORKERS ?= $(shell nproc)
-pytest: $(STAMP) web
+# It needs SAM CLI's virtualenv too: the template tests run the SAM translator, the sam local tests SAM CLI.
+pytest: $(STAMP) web $(SAM_VENV)/.installed
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 # Set-up first: the three virtualenvs and the page's packages install side by side (pip and npm wait
