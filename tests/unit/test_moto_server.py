@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing.util
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -80,3 +83,36 @@ def test_it_exits_when_the_stack_s_process_dies_without_stopping_it() -> None:
             time.sleep(0.05)
     finally:
         stack.kill()
+
+
+@pytest.mark.usefixtures("another_thread")
+def test_a_ctrl_c_as_moto_spawns_leaves_a_server_that_stop_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    spawned: list[int] = []
+    spawn = multiprocessing.util.spawnv_passfds
+
+    def spawn_then_ctrl_c(*args: Any) -> int:
+        pid: int = spawn(*args)
+        spawned.append(pid)
+        os.kill(os.getpid(), signal.SIGINT)  # where CI's came: the child exists, its work not yet sent
+        return pid
+
+    monkeypatch.setattr(multiprocessing.util, "spawnv_passfds", spawn_then_ctrl_c)
+    server = MotoServer("127.0.0.1")
+    with pytest.raises(KeyboardInterrupt):
+        server.start()
+    assert server.pid == spawned[0]  # the start finished before Ctrl-C was raised
+    server.stop()
+    assert not _alive(spawned[0])
+    assert server.pid is None
+
+
+def test_a_start_that_fails_before_the_child_exists_still_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fork_fails(*_args: Any) -> int:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.util, "spawnv_passfds", fork_fails)
+    server = MotoServer("127.0.0.1")
+    with pytest.raises(OSError, match="temporarily unavailable"):
+        server.start()
+    server.stop()  # a Process never started can be neither joined nor killed
+    assert server.pid is None
